@@ -1,0 +1,613 @@
+#define _POSIX_C_SOURCE 200809L
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CHS_SOURCE_MODELS_DIR
+#define CHS_SOURCE_MODELS_DIR "models"
+#endif
+
+/* ---------------------------------------------------------------- the table */
+
+static const chs_param g_table[] = {
+#define CHS_X_R(sec, name, def, lo, hi, unit, doc) \
+  {#sec "." #name, CHS_PT_REAL, def, lo, hi, unit, NULL, doc, offsetof(chs_config, sec##_##name)},
+#define CHS_X_I(sec, name, def, lo, hi, doc) \
+  {#sec "." #name, CHS_PT_INT, def, lo, hi, "", NULL, doc, offsetof(chs_config, sec##_##name)},
+#define CHS_X_S(sec, name, def, doc) \
+  {#sec "." #name, CHS_PT_STRING, def, 0, 0, "", NULL, doc, offsetof(chs_config, sec##_##name)},
+#define CHS_X_E(sec, name, def, choices, doc) \
+  {#sec "." #name, CHS_PT_ENUM, def, 0, 0, "", choices, doc, offsetof(chs_config, sec##_##name)},
+#define CHS_X_L(sec, name, def, lo, hi, unit, doc) \
+  {#sec "." #name, CHS_PT_LIST, def, lo, hi, unit, NULL, doc, offsetof(chs_config, sec##_##name)},
+#define CHS_X_B(sec, name, def, doc) \
+  {#sec "." #name, CHS_PT_BOOL, def, 0, 1, "", NULL, doc, offsetof(chs_config, sec##_##name)},
+    CHS_PARAMS(CHS_X_R, CHS_X_I, CHS_X_S, CHS_X_E, CHS_X_L, CHS_X_B)
+#undef CHS_X_R
+#undef CHS_X_I
+#undef CHS_X_S
+#undef CHS_X_E
+#undef CHS_X_L
+#undef CHS_X_B
+};
+
+const chs_param *chs_param_table(void) { return g_table; }
+
+int chs_param_index(const char *key)
+{
+  for (int i = 0; i < CHS_NPARAMS; i++)
+    if (strcmp(g_table[i].key, key) == 0) return i;
+  return -1;
+}
+
+const char *chs_config_default_models_dir(void)
+{
+  const char *env = getenv("CHONDROSIM_MODELS");
+  return (env && *env) ? env : CHS_SOURCE_MODELS_DIR;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+int chs_edit_distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 128 || lb > 128) return 1000;
+  int prev[130], cur[130];
+  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    cur[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+      int best = prev[j - 1] + cost;
+      if (prev[j] + 1 < best) best = prev[j] + 1;
+      if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+      cur[j] = best;
+    }
+    memcpy(prev, cur, sizeof(int) * (lb + 1));
+  }
+  return prev[lb];
+}
+
+/* The nearest key, preferring keys in the same section; NULL if nothing is close. */
+static const char *nearest_key(const char *key)
+{
+  const char *best = NULL;
+  int best_d = 1 << 30;
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    int d = chs_edit_distance(key, g_table[i].key);
+    if (d < best_d) {
+      best_d = d;
+      best = g_table[i].key;
+    }
+  }
+  /* A suggestion farther than a third of the key length is noise. */
+  int limit = (int)strlen(key) / 3 + 1;
+  return best_d <= limit ? best : NULL;
+}
+
+static const char *nearest_choice(const char *choices, const char *value, char *buf, size_t len)
+{
+  const char *p = choices;
+  int best_d = 1 << 30;
+  buf[0] = '\0';
+  while (*p) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    char word[64];
+    if (n >= sizeof word) n = sizeof word - 1;
+    memcpy(word, p, n);
+    word[n] = '\0';
+    int d = chs_edit_distance(value, word);
+    if (d < best_d && n < len) {
+      best_d = d;
+      strcpy(buf, word);
+    }
+    p = bar ? bar + 1 : p + n;
+  }
+  return best_d <= (int)strlen(value) / 2 + 1 ? buf : NULL;
+}
+
+static int enum_lookup(const char *choices, const char *value)
+{
+  const char *p = choices;
+  int idx = 0;
+  size_t vl = strlen(value);
+  while (*p) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    if (n == vl && strncmp(p, value, n) == 0) return idx;
+    idx++;
+    p = bar ? bar + 1 : p + n;
+  }
+  return -1;
+}
+
+const char *chs_config_enum_name(const char *key, int value)
+{
+  static char buf[8][64];
+  static int slot;
+  int i = chs_param_index(key);
+  if (i < 0 || g_table[i].type != CHS_PT_ENUM) return "?";
+  const char *p = g_table[i].choices;
+  for (int k = 0; k < value && p; k++) {
+    p = strchr(p, '|');
+    if (p) p++;
+  }
+  if (!p) return "?";
+  const char *bar = strchr(p, '|');
+  size_t n = bar ? (size_t)(bar - p) : strlen(p);
+  char *out = buf[slot++ % 8];
+  if (n > 63) n = 63;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return out;
+}
+
+static void trim(char *s)
+{
+  size_t n = strlen(s);
+  while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+  size_t k = 0;
+  while (s[k] && isspace((unsigned char)s[k])) k++;
+  if (k) memmove(s, s + k, n - k + 1);
+}
+
+static int parse_real(const char *text, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (end == text || errno == ERANGE || !isfinite(v)) return -1;
+  while (isspace((unsigned char)*end)) end++;
+  if (*end) return -1;
+  *out = v;
+  return 0;
+}
+
+static const char *range_text(const chs_param *p, char *buf, size_t len)
+{
+  if (p->max >= CHS_BIG)
+    snprintf(buf, len, "at least %g", p->min);
+  else
+    snprintf(buf, len, "%g to %g", p->min, p->max);
+  return buf;
+}
+
+/* ---------------------------------------------------------------- assign */
+
+chs_status chs_config_assign(chs_config *cfg, const char *key, const char *value_in,
+                             const char *origin)
+{
+  int idx = chs_param_index(key);
+  if (idx < 0) {
+    const char *near = nearest_key(key);
+    if (near)
+      return chs_error(CHS_ERR_CONFIG, "%s: unknown key '%s' (did you mean '%s'?)", origin, key,
+                       near);
+    return chs_error(CHS_ERR_CONFIG,
+                     "%s: unknown key '%s' (`chondrosim info --params` lists every key)", origin,
+                     key);
+  }
+  const chs_param *p = &g_table[idx];
+  char value[CHS_STR_MAX * 4];
+  snprintf(value, sizeof value, "%s", value_in);
+  trim(value);
+  char *field = (char *)cfg + p->offset;
+  char rng[96];
+  const char *unit = (p->unit && *p->unit) ? p->unit : "";
+
+  switch (p->type) {
+  case CHS_PT_REAL: {
+    double v;
+    if (parse_real(value, &v))
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' is not a number (%s)", origin, key, value,
+                       p->doc);
+    if (v < p->min || v > p->max)
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = %s is out of range: allowed %s %s (%s)", origin,
+                       key, value, range_text(p, rng, sizeof rng), unit, p->doc);
+    *(double *)field = v;
+    break;
+  }
+  case CHS_PT_INT: {
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == value || *end || errno == ERANGE)
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' is not a whole number (%s)", origin, key,
+                       value, p->doc);
+    if ((double)v < p->min || (double)v > p->max)
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = %s is out of range: allowed %s (%s)", origin, key,
+                       value, range_text(p, rng, sizeof rng), p->doc);
+    *(int *)field = (int)v;
+    break;
+  }
+  case CHS_PT_STRING:
+    if (strlen(value) >= CHS_STR_MAX)
+      return chs_error(CHS_ERR_CONFIG, "%s: %s is longer than %d characters", origin, key,
+                       CHS_STR_MAX - 1);
+    strcpy(field, value);
+    break;
+  case CHS_PT_ENUM: {
+    int v = enum_lookup(p->choices, value);
+    if (v < 0) {
+      char near[64];
+      const char *n = nearest_choice(p->choices, value, near, sizeof near);
+      char allowed[256];
+      snprintf(allowed, sizeof allowed, "%s", p->choices);
+      for (char *c = allowed; *c; c++)
+        if (*c == '|') *c = ',';
+      if (n)
+        return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' is not allowed (did you mean '%s'?); "
+                         "allowed: %s", origin, key, value, n, allowed);
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' is not allowed; allowed: %s", origin, key,
+                       value, allowed);
+    }
+    *(int *)field = v;
+    break;
+  }
+  case CHS_PT_BOOL: {
+    bool v;
+    if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+      v = true;
+    else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+      v = false;
+    else
+      return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' is not allowed; allowed: true, false",
+                       origin, key, value);
+    *(bool *)field = v;
+    break;
+  }
+  case CHS_PT_LIST: {
+    chs_real_list list = {0};
+    char *save = NULL;
+    for (char *tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+      double v;
+      if (list.n == CHS_LIST_MAX)
+        return chs_error(CHS_ERR_CONFIG, "%s: %s has more than %d entries", origin, key,
+                         CHS_LIST_MAX);
+      if (parse_real(tok, &v))
+        return chs_error(CHS_ERR_CONFIG, "%s: %s: '%s' is not a number (%s)", origin, key, tok,
+                         p->doc);
+      if (v < p->min || v > p->max)
+        return chs_error(CHS_ERR_CONFIG, "%s: %s: entry %s is out of range: allowed %s %s", origin,
+                         key, tok, range_text(p, rng, sizeof rng), unit);
+      list.v[list.n++] = v;
+    }
+    *(chs_real_list *)field = list;
+    break;
+  }
+  }
+  snprintf(cfg->origin[idx], sizeof cfg->origin[idx], "%s", origin);
+  cfg->is_set[idx] = true;
+  return CHS_OK;
+}
+
+/* ---------------------------------------------------------------- INI files */
+
+typedef struct {
+  FILE *fp;
+  int line; /* inih reads one line per reader call, so this is the current line */
+} line_reader;
+
+static char *read_line(char *str, int num, void *stream)
+{
+  line_reader *r = stream;
+  char *s = fgets(str, num, r->fp);
+  if (s) r->line++;
+  return s;
+}
+
+/* Parsed entries are collected first, so the source file can be chosen from the run config. */
+typedef struct {
+  char key[128];
+  char value[CHS_STR_MAX * 2];
+  char origin[160];
+} entry;
+
+typedef struct {
+  entry *items;
+  int n, cap;
+  const char *path;
+  line_reader *reader;
+  chs_status status;
+} entry_list;
+
+static int collect(void *user, const char *section, const char *name, const char *value)
+{
+  entry_list *L = user;
+  if (L->n == L->cap) {
+    int cap = L->cap ? 2 * L->cap : 64;
+    entry *grown = realloc(L->items, sizeof(entry) * (size_t)cap);
+    if (!grown) {
+      L->status = chs_error(CHS_ERR_NOMEM, "out of memory reading %s", L->path);
+      return 0;
+    }
+    L->items = grown;
+    L->cap = cap;
+  }
+  entry *e = &L->items[L->n++];
+  snprintf(e->key, sizeof e->key, "%s%s%s", section, *section ? "." : "", name);
+  snprintf(e->value, sizeof e->value, "%s", value);
+  snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, L->reader->line);
+  if (!*section) {
+    L->status = chs_error(CHS_ERR_CONFIG, "%s: key '%s' is outside any [section]", e->origin, name);
+    return 0;
+  }
+  return 1;
+}
+
+static chs_status read_ini(const char *path, entry_list *L)
+{
+  FILE *fp = fopen(path, "r");
+  if (!fp) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+  line_reader r = {fp, 0};
+  L->path = path;
+  L->reader = &r;
+  L->status = CHS_OK;
+  int rc = ini_parse_stream(read_line, &r, collect, L);
+  fclose(fp);
+  if (L->status != CHS_OK) return L->status;
+  if (rc > 0)
+    return chs_error(CHS_ERR_CONFIG,
+                     "%s:%d: cannot parse this line (expected 'key = value' or '[section]'; lines "
+                     "longer than 200 characters are not allowed)", path, rc);
+  if (rc < 0) return chs_error(CHS_ERR_CONFIG, "%s: cannot read the file", path);
+  return CHS_OK;
+}
+
+static chs_status apply_entries(chs_config *cfg, const entry_list *L)
+{
+  for (int i = 0; i < L->n; i++)
+    CHS_CHECK(chs_config_assign(cfg, L->items[i].key, L->items[i].value, L->items[i].origin));
+  return CHS_OK;
+}
+
+static chs_status apply_file(chs_config *cfg, const char *path)
+{
+  entry_list L = {0};
+  chs_status st = read_ini(path, &L);
+  if (st == CHS_OK) st = apply_entries(cfg, &L);
+  free(L.items);
+  return st;
+}
+
+/* The value the run config or --set gives a key (the last one wins), else NULL. */
+static const char *pending_value(const entry_list *L, const char *key)
+{
+  const char *v = NULL;
+  for (int i = 0; i < L->n; i++)
+    if (!strcmp(L->items[i].key, key)) v = L->items[i].value;
+  return v;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static chs_status check_consistency(chs_config *cfg)
+{
+  for (int i = 0; i < CHS_NPARAMS; i++)
+    if (!cfg->is_set[i])
+      return chs_error(CHS_ERR_CONFIG,
+                       "%s has no value: it is a model parameter and must be set in %s/base.ini "
+                       "(or a source/patient file); %s", g_table[i].key, cfg->models_dir,
+                       g_table[i].doc);
+
+#define ORIGIN(key) cfg->origin[chs_param_index(key)]
+  if (cfg->grid_geometry != CHS_GEOM_CARTESIAN3D && cfg->grid_ny != 1)
+    return chs_error(CHS_ERR_CONFIG, "%s: grid.ny = %d but grid.geometry = %s is 2D; allowed: 1",
+                     ORIGIN("grid.ny"), cfg->grid_ny,
+                     chs_config_enum_name("grid.geometry", cfg->grid_geometry));
+  const chs_real_list *t = &cfg->output_times;
+  for (int k = 0; k < t->n; k++) {
+    if (t->v[k] > cfg->run_end_time)
+      return chs_error(CHS_ERR_CONFIG,
+                       "%s: output.times entry %g is after run.end_time = %g; allowed 0 to %g",
+                       ORIGIN("output.times"), t->v[k], cfg->run_end_time, cfg->run_end_time);
+    if (k > 0 && t->v[k] <= t->v[k - 1])
+      return chs_error(CHS_ERR_CONFIG, "%s: output.times must increase (%g follows %g)",
+                       ORIGIN("output.times"), t->v[k], t->v[k - 1]);
+  }
+  if (cfg->lesion_shape != CHS_LESION_NONE) {
+    double half = cfg->grid_geometry == CHS_GEOM_AXISYMMETRIC ? cfg->grid_width
+                                                              : 0.5 * cfg->grid_width;
+    if (cfg->lesion_radius <= 0 || cfg->lesion_depth <= 0)
+      return chs_error(CHS_ERR_CONFIG, "%s: a %s lesion needs lesion.radius > 0 and lesion.depth > 0",
+                       ORIGIN("lesion.shape"), chs_config_enum_name("lesion.shape", cfg->lesion_shape));
+    if (cfg->lesion_radius + fabs(cfg->lesion_center_x) > half)
+      return chs_error(CHS_ERR_CONFIG,
+                       "%s: lesion.radius = %g (centre x %g) does not fit the domain: grid.width = %g "
+                       "gives room for %g mm; allowed: radius + |center_x| <= %g",
+                       ORIGIN("lesion.radius"), cfg->lesion_radius, cfg->lesion_center_x,
+                       cfg->grid_width, half, half);
+  }
+  if (cfg->therapy_route == CHS_ROUTE_INTRALESIONAL && cfg->lesion_shape == CHS_LESION_NONE &&
+      cfg->therapy_dose > 0)
+    return chs_error(CHS_ERR_CONFIG,
+                     "%s: therapy.route = intralesional needs a lesion, but lesion.shape = none",
+                     ORIGIN("therapy.route"));
+#undef ORIGIN
+  return CHS_OK;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static void set_defaults(chs_config *cfg)
+{
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    if (!g_table[i].def) continue;
+    chs_status st = chs_config_assign(cfg, g_table[i].key, g_table[i].def, "default");
+    (void)st; /* a bad default is a bug; test_config checks every default parses */
+  }
+}
+
+static void stem_of(const char *path, char *out, size_t len)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  snprintf(out, len, "%s", base);
+  char *dot = strrchr(out, '.');
+  if (dot && dot != out) *dot = '\0';
+}
+
+chs_status chs_config_load(chs_config *cfg, const char *config_path, const char *models_dir,
+                           int nset, const char *const *sets)
+{
+  memset(cfg, 0, sizeof *cfg);
+  snprintf(cfg->config_path, sizeof cfg->config_path, "%s", config_path ? config_path : "");
+  snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s",
+           models_dir ? models_dir : chs_config_default_models_dir());
+  set_defaults(cfg);
+
+  /* The run config and --set are read first (so the source is known), applied last. */
+  entry_list run = {0};
+  chs_status st = CHS_OK;
+  if (config_path) st = read_ini(config_path, &run);
+  for (int i = 0; st == CHS_OK && i < nset; i++) {
+    const char *eq = strchr(sets[i], '=');
+    if (!eq || eq == sets[i]) {
+      st = chs_error(CHS_ERR_USAGE, "--set '%s': expected section.key=value", sets[i]);
+      break;
+    }
+    entry_list one = {0};
+    entry e = {0};
+    size_t klen = (size_t)(eq - sets[i]);
+    if (klen >= sizeof e.key) klen = sizeof e.key - 1;
+    memcpy(e.key, sets[i], klen);
+    trim(e.key);
+    snprintf(e.value, sizeof e.value, "%s", eq + 1);
+    snprintf(e.origin, sizeof e.origin, "--set %s", sets[i]);
+    one.items = &e;
+    one.n = 1;
+    /* Check the key now, so a typo is reported against --set, not a model file. */
+    if (chs_param_index(e.key) < 0) {
+      st = chs_config_assign(cfg, e.key, e.value, e.origin);
+      break;
+    }
+    if (run.n == run.cap) {
+      int cap = run.cap ? 2 * run.cap : 16;
+      entry *grown = realloc(run.items, sizeof(entry) * (size_t)cap);
+      if (!grown) {
+        st = chs_error(CHS_ERR_NOMEM, "out of memory");
+        break;
+      }
+      run.items = grown;
+      run.cap = cap;
+    }
+    run.items[run.n++] = e;
+    (void)one;
+  }
+  /* Unknown keys in the run config are reported with their line before any model file. */
+  for (int i = 0; st == CHS_OK && i < run.n; i++)
+    if (chs_param_index(run.items[i].key) < 0)
+      st = chs_config_assign(cfg, run.items[i].key, run.items[i].value, run.items[i].origin);
+
+  char path[CHS_PATH_MAX + 64];
+  if (st == CHS_OK) {
+    snprintf(path, sizeof path, "%s/base.ini", cfg->models_dir);
+    st = apply_file(cfg, path);
+  }
+  if (st == CHS_OK) {
+    const char *src = pending_value(&run, "therapy.source");
+    if (src) st = chs_config_assign(cfg, "therapy.source", src, "(source lookup)");
+  }
+  if (st == CHS_OK) {
+    snprintf(path, sizeof path, "%s/sources/%s.ini", cfg->models_dir,
+             chs_config_enum_name("therapy.source", cfg->therapy_source));
+    st = apply_file(cfg, path);
+  }
+  if (st == CHS_OK) st = apply_entries(cfg, &run);
+  free(run.items);
+  if (st != CHS_OK) return st;
+
+  if (!cfg->run_name[0]) {
+    if (config_path)
+      stem_of(config_path, cfg->run_name, sizeof cfg->run_name);
+    else
+      snprintf(cfg->run_name, sizeof cfg->run_name, "run");
+  }
+  return check_consistency(cfg);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int value_text(const chs_config *cfg, int i, char *buf, size_t len)
+{
+  const chs_param *p = &g_table[i];
+  const char *field = (const char *)cfg + p->offset;
+  switch (p->type) {
+  case CHS_PT_REAL: return snprintf(buf, len, "%.17g", *(const double *)field);
+  case CHS_PT_INT: return snprintf(buf, len, "%d", *(const int *)field);
+  case CHS_PT_STRING: return snprintf(buf, len, "%s", field);
+  case CHS_PT_ENUM: return snprintf(buf, len, "%s", chs_config_enum_name(p->key, *(const int *)field));
+  case CHS_PT_BOOL: return snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false");
+  case CHS_PT_LIST: {
+    const chs_real_list *l = (const chs_real_list *)field;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < l->n && used < len; k++)
+      used += (size_t)snprintf(buf + used, len - used, "%s%.17g", k ? " " : "", l->v[k]);
+    return (int)used;
+  }
+  }
+  return 0;
+}
+
+char *chs_config_to_text(const chs_config *cfg)
+{
+  size_t cap = 65536, used = 0;
+  char *text = malloc(cap);
+  if (!text) return NULL;
+  text[0] = '\0';
+  char section[64] = "";
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    const char *dot = strchr(g_table[i].key, '.');
+    char sec[64];
+    snprintf(sec, sizeof sec, "%.*s", (int)(dot - g_table[i].key), g_table[i].key);
+    char value[CHS_STR_MAX * 8];
+    value_text(cfg, i, value, sizeof value);
+    char line[CHS_STR_MAX * 10];
+    int n = 0;
+    if (strcmp(sec, section)) {
+      n += snprintf(line + n, sizeof line - (size_t)n, "%s[%s]\n", section[0] ? "\n" : "", sec);
+      snprintf(section, sizeof section, "%s", sec);
+    }
+    n += snprintf(line + n, sizeof line - (size_t)n, "%s = %s ; %s\n", dot + 1, value,
+                  cfg->origin[i]);
+    if (used + (size_t)n + 1 > cap) {
+      cap *= 2;
+      char *grown = realloc(text, cap);
+      if (!grown) {
+        free(text);
+        return NULL;
+      }
+      text = grown;
+    }
+    memcpy(text + used, line, (size_t)n + 1);
+    used += (size_t)n;
+  }
+  return text;
+}
+
+void chs_config_print_table(FILE *out)
+{
+  static const char *type_name[] = {"real", "int", "string", "enum", "list", "bool"};
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    const chs_param *p = &g_table[i];
+    fprintf(out, "%-28s %-6s ", p->key, type_name[p->type]);
+    if (p->def)
+      fprintf(out, "default %-12s", *p->def ? p->def : "\"\"");
+    else
+      fprintf(out, "from models/        ");
+    if (p->type == CHS_PT_REAL || p->type == CHS_PT_INT || p->type == CHS_PT_LIST)
+      fprintf(out, " range [%g, %g]", p->min, p->max);
+    if (p->type == CHS_PT_ENUM) fprintf(out, " one of %s", p->choices);
+    if (p->unit && *p->unit && strcmp(p->unit, "1")) fprintf(out, " %s", p->unit);
+    fprintf(out, "\n    %s\n", p->doc);
+  }
+}

@@ -1,0 +1,138 @@
+/* The one typed parameter table. Every configuration key of chondrosim is one line here:
+ * its type, default, allowed range, unit and a one-line doc. The list expands into the
+ * chs_config struct (config.h), the parser's lookup table, the validation, the output of
+ * `chondrosim info --params` and the /config record of every result file.
+ *
+ * Model parameters have no default in C (CHS_FROM_MODEL): their values live in
+ * models/base.ini (and models/sources, models/patients), each with its evidence tag.
+ *
+ *   R(section, name, default, min, max, unit, doc)   real
+ *   I(section, name, default, min, max, doc)         integer
+ *   S(section, name, default, doc)                   string
+ *   E(section, name, default, "a|b|c", doc)          one of a fixed set of words
+ *   L(section, name, default, min, max, unit, doc)   whitespace-separated list of reals
+ *   B(section, name, default, doc)                   true/false
+ */
+#ifndef CHS_PARAMS_H
+#define CHS_PARAMS_H
+
+#define CHS_FROM_MODEL NULL
+#define CHS_BIG 1e30
+
+#define CHS_PARAMS(R, I, S, E, L, B)                                                                 \
+  /* ---- run ---- */                                                                              \
+  S(run, name, "", "run name: results go to <output.dir>/<name>/ (default: the config file's stem)") \
+  R(run, end_time, "730", 1e-6, 36500, "day", "simulated time span")                               \
+  /* ---- grid ---- */                                                                             \
+  E(grid, geometry, "axisymmetric", "axisymmetric|cartesian2d|cartesian3d",                        \
+    "domain: (r,z) about the lesion axis, an (x,z) cross-section, or (x,y,z)")                     \
+  R(grid, width, "10", 1e-3, 1e4, "mm", "domain radius (axisymmetric) or x extent")                \
+  R(grid, length, "10", 1e-3, 1e4, "mm", "y extent (cartesian3d only)")                            \
+  I(grid, nx, "80", 1, 100000, "cells along r or x")                                               \
+  I(grid, ny, "1", 1, 100000, "cells along y (cartesian3d only; 1 otherwise)")                     \
+  I(grid, nz, "24", 2, 100000, "cells through the cartilage depth")                                \
+  /* ---- lesion ---- */                                                                           \
+  E(lesion, shape, "cylinder", "none|cylinder|ellipsoid",                                          \
+    "focal defect shape (none = intact cartilage)")                                                \
+  R(lesion, radius, "5", 0, 1e4, "mm", "lesion radius (ellipsoid: lateral semi-axis)")             \
+  R(lesion, depth, "2.4", 0, 1e4, "mm", "lesion depth from the surface (>= thickness: full)")      \
+  R(lesion, center_x, "0", -1e4, 1e4, "mm", "lesion centre x (cartesian; 0 = domain centre)")      \
+  R(lesion, center_y, "0", -1e4, 1e4, "mm", "lesion centre y (cartesian3d; 0 = domain centre)")    \
+  /* ---- patient ---- */                                                                          \
+  R(patient, age, "25", 0, 120, "year", "host age (sets A; donor age for autologous cells)")       \
+  R(patient, inflammation, "1", 0, 100, "relative",                                                \
+    "joint cytokine level I_base (quiet 0.2, OA 1, post-traumatic 3, rheumatoid 5)")                \
+  R(patient, quiet_inflammation, "0.2", 0, 100, "relative",                                        \
+    "cytokine level of a quiet joint: the native tissue state is its steady state")                \
+  /* ---- therapy ---- */                                                                          \
+  E(therapy, route, "intralesional", "none|intralesional", "delivery route of the cell dose")      \
+  R(therapy, dose, "1e7", 0, 1e12, "cells", "cells delivered")                                     \
+  E(therapy, source, "bone_marrow", "bone_marrow|adipose|umbilical_cord|synovial",                 \
+    "cell source (multipliers from models/sources/<source>.ini)")                                  \
+  /* ---- output ---- */                                                                           \
+  S(output, dir, "results", "directory that holds one folder per run")                             \
+  L(output, times, "0 14 42 56 90 180 365 540 730", 0, 36500, "day",                               \
+    "simulated days at which all fields are written (within [0, run.end_time])")                   \
+  I(output, compression, "1", 0, 9, "deflate level of field datasets (0 = off)")                   \
+  /* ---- solver ---- */                                                                           \
+  R(solver, rtol, "1e-5", 1e-14, 0.1, "1", "relative tolerance of CVODE")                         \
+  R(solver, atol, "1e-8", 1e-20, 1, "1",                                                           \
+    "absolute tolerance as a fraction of each field's scale (c0, c0, K_g, 1, n_sf, 1, 1, 1)")       \
+  I(solver, max_order, "5", 1, 5, "maximum BDF order")                                             \
+  R(solver, linear_tolerance, "1e-3", 1e-8, 1, "1", "GMRES tolerance as a fraction of the Newton tolerance") \
+  I(solver, max_steps, "200000", 10, 100000000, "step limit per run")                              \
+  R(solver, max_step, "30", 1e-9, 1e4, "day", "largest time step")                                 \
+  E(solver, preconditioner, "column", "none|block|column",                                         \
+    "block = pointwise reaction blocks + diffusion diagonal; column = block-tridiagonal in depth") \
+  I(solver, krylov_dim, "30", 1, 500, "GMRES Krylov subspace size")                                \
+  /* ---- tissue (models/base.ini) ---- */                                                         \
+  R(tissue, thickness, CHS_FROM_MODEL, 0.01, 100, "mm", "cartilage thickness H")                   \
+  R(tissue, c0, CHS_FROM_MODEL, 1, 1e6, "cells/mm^3", "native chondrocyte density")                \
+  /* ---- msc ---- */                                                                              \
+  R(msc, D, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "MSC motility D_s")                                \
+  R(msc, r_s, CHS_FROM_MODEL, 0, 100, "1/day", "MSC proliferation rate (bone marrow)")             \
+  R(msc, rho_max, CHS_FROM_MODEL, 1, 1e8, "cells/mm^3", "total cell packing limit")                \
+  R(msc, k_d, CHS_FROM_MODEL, 0, 100, "1/day", "chondrogenic differentiation rate")                \
+  R(msc, s_star, CHS_FROM_MODEL, 0, 1e8, "cells/mm^3", "differentiation density threshold")        \
+  R(msc, eps_frac, CHS_FROM_MODEL, 1e-6, 10, "1", "threshold width as a fraction of s_star")       \
+  R(msc, delta, CHS_FROM_MODEL, 0, 100, "1/day", "MSC death/clearance rate in tissue")             \
+  /* ---- chondrocyte ---- */                                                                      \
+  R(chondrocyte, D, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "chondrocyte motility D_c")                \
+  R(chondrocyte, r_c, CHS_FROM_MODEL, 0, 100, "1/day", "chondrocyte proliferation rate")           \
+  R(chondrocyte, delta, CHS_FROM_MODEL, 0, 100, "1/day", "chondrocyte death rate")                 \
+  R(chondrocyte, a_c, CHS_FROM_MODEL, 0, 1e3, "1", "cytokine-driven death factor")                 \
+  R(chondrocyte, beta_c, CHS_FROM_MODEL, 0, 1e3, "1", "growth-factor boost of proliferation")      \
+  /* ---- growth factor ---- */                                                                    \
+  R(growth_factor, D_tissue, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "diffusivity in native tissue")   \
+  R(growth_factor, D_free, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "diffusivity in the lesion filler") \
+  R(growth_factor, sigma_s, CHS_FROM_MODEL, 0, 1e3, "(ng/mL/day)/(cells/mm^3)", "MSC secretion")   \
+  R(growth_factor, sigma_c, CHS_FROM_MODEL, 0, 1e3, "(ng/mL/day)/(cells/mm^3)",                    \
+    "chondrocyte secretion")                                                                       \
+  R(growth_factor, lambda, CHS_FROM_MODEL, 0, 1e6, "1/day", "decay rate lambda_g")                 \
+  R(growth_factor, u_g, CHS_FROM_MODEL, 0, 1e3, "(ng/mL/day)/(cells/mm^3)", "cell uptake Vmax")    \
+  R(growth_factor, K_m, CHS_FROM_MODEL, 1e-12, 1e6, "ng/mL", "uptake half-saturation")             \
+  R(growth_factor, K_g, CHS_FROM_MODEL, 1e-12, 1e6, "ng/mL", "half-effect concentration (h)")      \
+  /* ---- cytokine ---- */                                                                         \
+  R(cytokine, D_tissue, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "diffusivity in native tissue")        \
+  R(cytokine, D_free, CHS_FROM_MODEL, 0, 1e4, "mm^2/day", "diffusivity in the lesion filler")      \
+  R(cytokine, lambda, CHS_FROM_MODEL, 0, 1e6, "1/day", "decay rate lambda_i")                      \
+  R(cytokine, psi, CHS_FROM_MODEL, 0, 1e6, "1/day", "MSC anti-inflammatory clearance psi_i")       \
+  R(cytokine, K_psi, CHS_FROM_MODEL, 1e-12, 1e8, "cells/mm^3", "MSC density of half effect")       \
+  R(cytokine, K_I, CHS_FROM_MODEL, 1e-12, 1e6, "relative", "cytokine level that halves synthesis") \
+  /* ---- oxygen ---- */                                                                           \
+  R(oxygen, D, CHS_FROM_MODEL, 0, 1e5, "mm^2/day", "oxygen diffusivity D_n")                       \
+  R(oxygen, q_n, CHS_FROM_MODEL, 0, 1e3, "mM/day/(cells/mm^3)", "consumption per cell")            \
+  R(oxygen, K_qn, CHS_FROM_MODEL, 1e-12, 1e3, "mM", "consumption half-saturation")                 \
+  R(oxygen, K_n, CHS_FROM_MODEL, 1e-12, 1e3, "mM", "half-effect on cell activity (f_n)")           \
+  R(oxygen, n_sf, CHS_FROM_MODEL, 0, 1e3, "mM", "synovial fluid oxygen")                           \
+  R(oxygen, n_bone, CHS_FROM_MODEL, 0, 1e3, "mM", "subchondral bone oxygen")                       \
+  R(oxygen, h_bone, CHS_FROM_MODEL, 0, 1e9, "mm/day", "bone-side transfer coefficient")            \
+  /* ---- matrix ---- */                                                                           \
+  R(matrix, P_p, CHS_FROM_MODEL, 0, 100, "1/day", "proteoglycan synthesis")                        \
+  R(matrix, P_k, CHS_FROM_MODEL, 0, 100, "1/day", "collagen II synthesis")                         \
+  R(matrix, P_f, CHS_FROM_MODEL, 0, 100, "1/day", "fibrous collagen I synthesis")                  \
+  R(matrix, beta_p, CHS_FROM_MODEL, 0, 1e3, "1", "growth-factor boost of proteoglycan")            \
+  R(matrix, beta_k, CHS_FROM_MODEL, 0, 1e3, "1", "growth-factor boost of collagen II")             \
+  R(matrix, k_p0, CHS_FROM_MODEL, 0, 100, "1/day", "basal proteoglycan turnover")                  \
+  R(matrix, k_k0, CHS_FROM_MODEL, 0, 100, "1/day", "basal collagen II turnover")                   \
+  R(matrix, k_f0, CHS_FROM_MODEL, 0, 100, "1/day", "fibrous collagen turnover")                    \
+  R(matrix, k_pi, CHS_FROM_MODEL, 0, 100, "1/day", "cytokine-driven proteoglycan loss")            \
+  R(matrix, k_ki, CHS_FROM_MODEL, 0, 100, "1/day", "cytokine-driven collagen II loss")             \
+  R(matrix, K_deg, CHS_FROM_MODEL, 1e-12, 1e6, "relative", "cytokine level of half-maximal loss")  \
+  /* ---- joint (synovial fluid and surface exchange) ---- */                                      \
+  R(joint, h_m, CHS_FROM_MODEL, 0, 1e9, "mm/day", "surface mass-transfer coefficient")             \
+  R(joint, partition, CHS_FROM_MODEL, 0, 1e3, "1", "tissue/fluid partition coefficient kappa")     \
+  R(joint, G_fluid, CHS_FROM_MODEL, 0, 1e6, "ng/mL", "growth factor in the synovial fluid")        \
+  /* ---- age ---- */                                                                              \
+  R(age, A_80, CHS_FROM_MODEL, 0, 10, "1", "age factor at 80 years (1 up to 30 years)")            \
+  /* ---- delivery ---- */                                                                         \
+  R(delivery, eta_il, CHS_FROM_MODEL, 0, 1, "1", "fraction of an intralesional dose retained")     \
+  /* ---- source (models/sources/<therapy.source>.ini) ---- */                                     \
+  R(source, r_s, CHS_FROM_MODEL, 0, 100, "1", "proliferation multiplier")                          \
+  R(source, k_d, CHS_FROM_MODEL, 0, 100, "1", "chondrogenic differentiation multiplier")           \
+  R(source, paracrine, CHS_FROM_MODEL, 0, 100, "1", "paracrine secretion multiplier (pi)")         \
+  R(source, psi_i, CHS_FROM_MODEL, 0, 100, "1", "anti-inflammatory multiplier")                    \
+  R(source, P_f, CHS_FROM_MODEL, 0, 100, "1", "fibrous tendency multiplier")                       \
+  B(source, allogeneic, CHS_FROM_MODEL, "donor cells (A_d = 1) instead of the patient's own")
+
+#endif

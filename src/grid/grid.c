@@ -1,0 +1,128 @@
+#include "grid/grid.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+chs_status chs_grid_create(const chs_config *cfg, const chs_par *par, chs_grid **out)
+{
+  *out = NULL;
+  chs_grid *g = calloc(1, sizeof *g);
+  if (!g) return chs_error(CHS_ERR_NOMEM, "out of memory (grid)");
+  g->geometry = cfg->grid_geometry;
+  bool is3d = g->geometry == CHS_GEOM_CARTESIAN3D;
+  g->gn[0] = cfg->grid_nx;
+  g->gn[1] = is3d ? cfg->grid_ny : 1;
+  g->gn[2] = cfg->grid_nz;
+  g->h[0] = cfg->grid_width / g->gn[0];
+  g->h[1] = is3d ? cfg->grid_length / g->gn[1] : g->h[0]; /* 2D: one cell, drawn square */
+  g->h[2] = cfg->tissue_thickness / g->gn[2];
+  /* Axisymmetric r starts at the axis; cartesian axes are centred on the domain. */
+  g->origin[0] = g->geometry == CHS_GEOM_AXISYMMETRIC ? 0.0 : -0.5 * cfg->grid_width;
+  g->origin[1] = is3d ? -0.5 * cfg->grid_length : 0.0;
+  g->origin[2] = 0.0;
+  for (int a = 0; a < 3; a++) {
+    chs_par_block(g->gn[a], par->dims[a], par->coords[a], &g->lo[a], &g->ln[a]);
+    g->ng[a] = (a < 2 && g->gn[a] > 1) ? 1 : 0;
+    g->gd[a] = g->ln[a] + 2 * g->ng[a];
+  }
+  g->nlocal = (size_t)g->ln[0] * (size_t)g->ln[1] * (size_t)g->ln[2];
+  g->nghost = (size_t)g->gd[0] * (size_t)g->gd[1] * (size_t)g->gd[2];
+
+  g->cxm = calloc((size_t)g->ln[0], sizeof(double));
+  g->cxp = calloc((size_t)g->ln[0], sizeof(double));
+  g->vol = calloc((size_t)g->ln[0], sizeof(double));
+  g->lesion = calloc(g->nlocal, 1);
+  if (!g->cxm || !g->cxp || !g->vol || !g->lesion) {
+    chs_grid_destroy(&g);
+    return chs_error(CHS_ERR_NOMEM, "out of memory (grid metrics)");
+  }
+  double dx = g->h[0];
+  /* Depth of the y direction per cell: dy in 3D; 1 mm for the 2D geometries
+   * (cartesian2d is per mm of thickness; axisymmetric carries 2*pi*r in wx). */
+  double dyeff = is3d ? g->h[1] : 1.0;
+  for (int i = 0; i < g->ln[0]; i++) {
+    int gi = g->lo[0] + i;
+    double wx = 1.0, wlo = 1.0, whi = 1.0;
+    if (g->geometry == CHS_GEOM_AXISYMMETRIC) {
+      wx = 2.0 * M_PI * (gi + 0.5) * dx;
+      wlo = 2.0 * M_PI * gi * dx;
+      whi = 2.0 * M_PI * (gi + 1.0) * dx;
+    }
+    if (gi == 0) wlo = 0.0;              /* axis or lateral edge: no flux */
+    if (gi == g->gn[0] - 1) whi = 0.0;   /* outer lateral edge: no flux */
+    g->cxm[i] = wlo / (wx * dx * dx);
+    g->cxp[i] = whi / (wx * dx * dx);
+    g->vol[i] = wx * dx * dyeff * g->h[2];
+  }
+  g->cy = g->gn[1] > 1 ? 1.0 / (g->h[1] * g->h[1]) : 0.0;
+  g->cz = 1.0 / (g->h[2] * g->h[2]);
+
+  double vol = 0.0;
+  for (int k = 0; k < g->ln[2]; k++)
+    for (int j = 0; j < g->ln[1]; j++)
+      for (int i = 0; i < g->ln[0]; i++) vol += g->vol[i];
+  chs_par_sum(par, &vol, 1);
+  g->domain_volume = vol;
+  *out = g;
+  return CHS_OK;
+}
+
+void chs_grid_destroy(chs_grid **gp)
+{
+  if (!gp || !*gp) return;
+  chs_grid *g = *gp;
+  free(g->cxm);
+  free(g->cxp);
+  free(g->vol);
+  free(g->lesion);
+  free(g);
+  *gp = NULL;
+}
+
+/* Lateral distance of a cell centre from the lesion axis. */
+static double lateral_distance(const chs_grid *g, const chs_config *cfg, int gi, int gj)
+{
+  double x = chs_grid_center(g, 0, gi);
+  if (g->geometry == CHS_GEOM_AXISYMMETRIC) return x;
+  double dxl = x - cfg->lesion_center_x;
+  if (g->geometry == CHS_GEOM_CARTESIAN2D) return fabs(dxl);
+  double dyl = chs_grid_center(g, 1, gj) - cfg->lesion_center_y;
+  return sqrt(dxl * dxl + dyl * dyl);
+}
+
+chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par)
+{
+  double sums[2] = {0.0, 0.0}; /* volume, surface opening area */
+  int shape = cfg->lesion_shape;
+  double R = cfg->lesion_radius, d = cfg->lesion_depth;
+  for (int k = 0; k < g->ln[2]; k++) {
+    double z = chs_grid_center(g, 2, g->lo[2] + k);
+    for (int j = 0; j < g->ln[1]; j++)
+      for (int i = 0; i < g->ln[0]; i++) {
+        double rho = lateral_distance(g, cfg, g->lo[0] + i, g->lo[1] + j);
+        int in = 0;
+        if (shape == CHS_LESION_CYLINDER)
+          in = rho <= R && z <= d;
+        else if (shape == CHS_LESION_ELLIPSOID)
+          in = (rho / R) * (rho / R) + (z / d) * (z / d) <= 1.0;
+        g->lesion[chs_grid_owned(g, i, j, k)] = (unsigned char)in;
+        if (!in) continue;
+        sums[0] += g->vol[i];
+        if (g->lo[2] + k == 0) sums[1] += g->vol[i] / g->h[2];
+      }
+  }
+  chs_par_sum(par, sums, 2);
+  g->lesion_volume = sums[0];
+  g->lesion_area = sums[1];
+  if (shape != CHS_LESION_NONE && sums[0] <= 0.0)
+    return chs_error(CHS_ERR_CONFIG,
+                     "the %s lesion (radius %g mm, depth %g mm) contains no cell centre of the grid "
+                     "(dx = %g mm, dz = %g mm): refine grid.nx/grid.nz or enlarge the lesion",
+                     chs_config_enum_name("lesion.shape", shape), R, d, g->h[0], g->h[2]);
+  return CHS_OK;
+}

@@ -1,0 +1,60 @@
+/* Geometry of the cartilage slab and this rank's block of it: spacing, metric factors of
+ * the finite-volume faces (axisymmetric faces weighted by r), cell volumes, lesion mask.
+ *
+ * Axes: x = r (axisymmetric) or lateral x; y = lateral y (cartesian3d only, else one
+ * cell); z = depth, 0 at the articular surface, thickness at the bone. Cell-centred. */
+#ifndef CHS_GRID_H
+#define CHS_GRID_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "core/status.h"
+#include "par/par.h"
+
+typedef struct chs_grid {
+  int geometry;     /* CHS_GEOM_* */
+  int gn[3];        /* global cells x, y, z */
+  double h[3];      /* spacing, mm */
+  double origin[3]; /* low corner, mm */
+  int lo[3], ln[3]; /* owned block */
+  int ng[3];        /* ghost width per axis (z has none: columns are never split) */
+  int gd[3];        /* ghosted local dims */
+  size_t nlocal;    /* owned cells */
+  size_t nghost;    /* cells in a ghosted array */
+
+  /* Divergence metric along x per owned i: flux difference factors so that
+   * (div)_i = cxm[i]*(F_{i-1/2}) ... see transport.c. Zero at no-flux edges and the axis. */
+  double *cxm, *cxp; /* A_face / (V * dx), for the low and high x faces */
+  double cy, cz;     /* 1/dy^2 (0 if y is not resolved), 1/dz^2 */
+  double *vol;       /* cell volume per owned i (mm^3; cartesian2d per mm of depth in y) */
+
+  unsigned char *lesion; /* owned cells, 1 inside the lesion */
+  double lesion_volume;  /* global, mm^3 */
+  double lesion_area;    /* global area of the lesion's opening at the surface, mm^2 */
+  double domain_volume;  /* global, mm^3 */
+} chs_grid;
+
+chs_status chs_grid_create(const chs_config *cfg, const chs_par *par, chs_grid **out);
+void chs_grid_destroy(chs_grid **g);
+
+/* Index of owned cell (i,j,k) in an owned-only array, and in a ghosted array. */
+static inline size_t chs_grid_owned(const chs_grid *g, int i, int j, int k)
+{
+  return ((size_t)k * (size_t)g->ln[1] + (size_t)j) * (size_t)g->ln[0] + (size_t)i;
+}
+static inline size_t chs_grid_ghosted(const chs_grid *g, int i, int j, int k)
+{
+  return ((size_t)(k + g->ng[2]) * (size_t)g->gd[1] + (size_t)(j + g->ng[1])) * (size_t)g->gd[0] +
+         (size_t)(i + g->ng[0]);
+}
+/* Cell-centre coordinate along axis a of global index n. */
+static inline double chs_grid_center(const chs_grid *g, int a, int n)
+{
+  return g->origin[a] + ((double)n + 0.5) * g->h[a];
+}
+
+/* Builds the lesion mask and volumes (collective: sums over ranks). */
+chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par);
+
+#endif

@@ -1,0 +1,87 @@
+/* Run output: results/<run>/<run>.h5 written collectively with parallel HDF5, plus the
+ * XDMF 2 sidecar <run>.xdmf that ParaView opens. The only module that includes <hdf5.h>.
+ *
+ * While the run is going the data file is named <run>.partial.h5 and the sidecar points
+ * at it; chs_output_finish renames it to <run>.h5 and rewrites the sidecar, so a run
+ * that failed never leaves a file that looks complete. The file is opened and closed
+ * around each write, so ParaView can read it between outputs. */
+#ifndef CHS_OUTPUT_H
+#define CHS_OUTPUT_H
+
+#include "core/status.h"
+
+#define CHS_OUTPUT_MAX_FIELDS 16
+#define CHS_OUTPUT_MAX_METRICS 128
+
+typedef struct {
+  /* grid: x fastest in memory; datasets are (nz, ny, nx) */
+  int global[3];      /* cells along x, y, z */
+  int lo[3], ln[3];   /* this rank's block: first cell and count per axis */
+  double origin[3];   /* low corner, mm, x y z */
+  double spacing[3];  /* mm, x y z */
+  const char *geometry; /* "axisymmetric" | "cartesian2d" | "cartesian3d" */
+  const unsigned char *lesion_mask; /* owned cells, x fastest; 1 = lesion (may be NULL) */
+
+  int nfields;
+  const char *field_names[CHS_OUTPUT_MAX_FIELDS];
+  const char *field_units[CHS_OUTPUT_MAX_FIELDS];
+
+  int nmetrics;
+  const char *metric_names[CHS_OUTPUT_MAX_METRICS];
+  const char *metric_units[CHS_OUTPUT_MAX_METRICS];
+
+  int compression;         /* deflate level, 0 = off */
+  const char *config_text; /* the effective config (INI text) for /config */
+  void *comm;              /* MPI_Comm* of the ranks that write this run (chs_par_comm) */
+} chs_output_spec;
+
+/* Provenance written as attributes of the root group. */
+typedef struct {
+  const char *version, *git_revision, *compiler, *compile_flags, *build_type;
+  const char *sundials_version, *mpi_version, *command_line, *hostname;
+  const char *start_time, *end_time; /* ISO 8601 UTC */
+  const char *slurm_job_id, *slurm_array_task_id; /* NULL when not under Slurm */
+  int ranks, threads;
+  double wall_time; /* s */
+} chs_provenance;
+
+/* Solver statistics: names and values, written as attributes of /solver. */
+typedef struct {
+  int n;
+  const char *names[32];
+  double values[32];
+} chs_stats_record;
+
+typedef struct chs_output chs_output;
+
+/* Collective. Creates <dir>/<run>.partial.h5 (replacing an old partial file), writes
+ * /grid, /config and the start-of-run provenance, creates /time and /metrics/<name>.
+ * dir must exist. Fails with CHS_ERR_IO and a message naming the path if it cannot. */
+chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const char *run,
+                             chs_output **out);
+
+/* Buffers one row of metrics (every rank passes the same values; rank 0 keeps them).
+ * Rows reach the file at the next write_step or finish. */
+chs_status chs_output_add_metrics(chs_output *o, double t, const double *values);
+
+/* Collective. Writes /step_NNNNN/<field> for every field from this rank's owned cells.
+ * field(f) points at nfields interleaved values per cell when stride == nfields, i.e.
+ * data[cell * stride + f], cells x fastest. Appends t to /time, flushes buffered
+ * metrics, closes the file, then rewrites the sidecar atomically (tmp + rename). */
+chs_status chs_output_write_step(chs_output *o, double t, const double *data, int stride);
+
+/* Collective. Writes provenance and solver statistics, marks the file complete,
+ * renames <run>.partial.h5 to <run>.h5 and rewrites the sidecar. */
+chs_status chs_output_finish(chs_output *o, const chs_provenance *prov,
+                             const chs_stats_record *stats);
+
+/* Frees the handle; the file keeps its .partial name. NULL-safe. */
+void chs_output_destroy(chs_output **o);
+
+/* Number of steps written so far. */
+int chs_output_nsteps(const chs_output *o);
+
+/* "1.10.8" */
+const char *chs_output_hdf5_version(void);
+
+#endif

@@ -1,0 +1,233 @@
+/* chondrosim: the command line. Parses the subcommand, builds the configuration and hands
+ * it to the run driver; the only place that turns a status into an exit code. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chs_buildinfo.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "io/output.h"
+#include "par/par.h"
+#include "run/simulation.h"
+#include "solve/integrator.h"
+
+static const char *usage_main =
+    "usage: chondrosim <command> [options]\n"
+    "\n"
+    "Simulates cartilage repair after mesenchymal stem cell therapy.\n"
+    "\n"
+    "commands:\n"
+    "  run CONFIG     run a scenario, writing results/<run>/\n"
+    "  check CONFIG   validate a scenario (all layers and --set) without running it\n"
+    "  info           version, libraries; --params lists every configuration key\n"
+    "\n"
+    "`chondrosim <command> --help` describes a command. Exit codes:\n"
+    "  0 success, 2 bad command line, 3 invalid configuration, 4 file or HDF5 error,\n"
+    "  5 time integration failed, 6 out of memory, 7 MPI failure, 8 internal error,\n"
+    "  9 stopped by a signal.\n";
+
+static const char *usage_run =
+    "usage: chondrosim run CONFIG [--set section.key=value]... [--out DIR] [--models DIR]\n"
+    "                      [--quiet] [--dry-run]\n"
+    "\n"
+    "Runs the scenario in CONFIG (an INI file) and writes results/<run>/<run>.h5, the\n"
+    "ParaView sidecar <run>.xdmf, summary.csv and config.ini.\n"
+    "  --set k=v     override one key (repeatable; after every file)\n"
+    "  --out DIR     write under DIR instead of output.dir\n"
+    "  --models DIR  parameter files (default: $CHONDROSIM_MODELS or the source tree's models/)\n"
+    "  --quiet       no progress lines on stderr\n"
+    "  --dry-run     print the effective configuration and stop\n"
+    "Under MPI: mpirun -n N chondrosim run CONFIG (threads per rank: OMP_NUM_THREADS).\n";
+
+static const char *usage_check =
+    "usage: chondrosim check CONFIG [--set section.key=value]... [--models DIR]\n"
+    "\n"
+    "Builds the configuration exactly as `run` would and reports the first problem with its\n"
+    "file, line, key, value and allowed range. Exit 0 if the scenario is valid.\n";
+
+static const char *usage_info =
+    "usage: chondrosim info [--params]\n"
+    "\n"
+    "Prints the version and library versions; --params lists every configuration key with\n"
+    "its type, default, allowed range, unit and meaning.\n";
+
+typedef struct {
+  const char *config;
+  const char *out_dir, *models_dir;
+  const char **sets;
+  int nset;
+  int quiet, dry_run, help, params;
+} cli;
+
+static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_config)
+{
+  c->sets = calloc((size_t)argc, sizeof(char *));
+  if (!c->sets) return chs_error(CHS_ERR_NOMEM, "out of memory");
+  for (int i = first; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+      c->help = 1;
+    else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
+      c->quiet = 1;
+    else if (!strcmp(a, "--dry-run"))
+      c->dry_run = 1;
+    else if (!strcmp(a, "--params"))
+      c->params = 1;
+    else if (!strcmp(a, "--set") || !strcmp(a, "--out") || !strcmp(a, "--models")) {
+      if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
+      const char *v = argv[++i];
+      if (!strcmp(a, "--set"))
+        c->sets[c->nset++] = v;
+      else if (!strcmp(a, "--out"))
+        c->out_dir = v;
+      else
+        c->models_dir = v;
+    } else if (!strncmp(a, "--set=", 6))
+      c->sets[c->nset++] = a + 6;
+    else if (a[0] == '-')
+      return chs_error(CHS_ERR_USAGE, "unknown option '%s' (try --help)", a);
+    else if (want_config && !c->config)
+      c->config = a;
+    else
+      return chs_error(CHS_ERR_USAGE, "unexpected argument '%s' (try --help)", a);
+  }
+  if (want_config && !c->config && !c->help)
+    return chs_error(CHS_ERR_USAGE, "missing CONFIG file (try --help)");
+  return CHS_OK;
+}
+
+static char *join_args(int argc, char **argv)
+{
+  size_t len = 1;
+  for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+  char *s = malloc(len);
+  if (!s) return NULL;
+  s[0] = '\0';
+  for (int i = 0; i < argc; i++) {
+    strcat(s, argv[i]);
+    if (i + 1 < argc) strcat(s, " ");
+  }
+  return s;
+}
+
+static chs_status cmd_info(cli *c)
+{
+  if (c->help) {
+    fputs(usage_info, stdout);
+    return CHS_OK;
+  }
+  if (chs_par_world_rank() != 0) return CHS_OK;
+  if (c->params) {
+    chs_config_print_table(stdout);
+    return CHS_OK;
+  }
+  printf("chondrosim %s (%s), %s build, %s\n", CHS_VERSION, CHS_GIT_REVISION, CHS_BUILD_TYPE,
+         CHS_COMPILER);
+  printf("SUNDIALS %s, HDF5 %s, %s\n", chs_integrator_sundials_version(), chs_output_hdf5_version(),
+         chs_par_library_version());
+  printf("models directory: %s\n", chs_config_default_models_dir());
+  return CHS_OK;
+}
+
+static chs_status cmd_check(cli *c, chs_config *cfg)
+{
+  if (c->help) {
+    fputs(usage_check, stdout);
+    return CHS_OK;
+  }
+  CHS_CHECK(chs_config_load(cfg, c->config, c->models_dir, c->nset, c->sets));
+  chs_log(CHS_LOG_INFO, "%s: valid (run name '%s', %s, %d x %d x %d cells, %g days)", c->config,
+          cfg->run_name, chs_config_enum_name("grid.geometry", cfg->grid_geometry), cfg->grid_nx,
+          cfg->grid_ny, cfg->grid_nz, cfg->run_end_time);
+  return CHS_OK;
+}
+
+static chs_status cmd_run(cli *c, chs_config *cfg, const char *cmdline)
+{
+  if (c->help) {
+    fputs(usage_run, stdout);
+    return CHS_OK;
+  }
+  CHS_CHECK(chs_config_load(cfg, c->config, c->models_dir, c->nset, c->sets));
+  if (c->dry_run) {
+    if (chs_par_world_rank() == 0) {
+      char *text = chs_config_to_text(cfg);
+      if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory");
+      fputs(text, stdout);
+      free(text);
+    }
+    return CHS_OK;
+  }
+  chs_run_options opt = {.out_dir = c->out_dir, .quiet = c->quiet != 0, .command_line = cmdline};
+  chs_run_result res;
+  CHS_CHECK(chs_simulation_run(cfg, &opt, &res));
+  if (chs_par_world_rank() == 0 && !c->quiet) {
+    const chs_solver_stats *s = &res.stats;
+    printf("run %s finished: %g days in %.2f s wall (%d rank(s) x %d thread(s), %ld cells)\n",
+           cfg->run_name, res.end_day, res.wall_time, res.ranks, res.threads, res.cells);
+    printf("  steps %ld, rhs evals %ld, Newton iters %ld (fails %ld), GMRES iters %ld (fails %ld),\n"
+           "  preconditioner setups %ld, solves %ld, error-test fails %ld, restarts %ld\n",
+           s->steps, s->rhs_evals, s->newton_iters, s->newton_fails, s->krylov_iters,
+           s->krylov_fails, s->linear_setups, s->prec_solves, s->error_test_fails, s->restarts);
+    printf("  results: %s/%s.h5, %s.xdmf (open in ParaView), summary.csv\n", res.run_dir,
+           cfg->run_name, cfg->run_name);
+  }
+  return CHS_OK;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    fputs(usage_main, argc < 2 ? stderr : stdout);
+    return argc < 2 ? chs_status_exit_code(CHS_ERR_USAGE) : 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("chondrosim %s (%s)\n", CHS_VERSION, CHS_GIT_REVISION);
+    return 0;
+  }
+  chs_status st = chs_par_init(&argc, &argv);
+  if (st != CHS_OK) {
+    fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
+    return chs_status_exit_code(st);
+  }
+  chs_log_init(chs_par_world_rank(), CHS_LOG_INFO);
+  cli c;
+  memset(&c, 0, sizeof c);
+  chs_config *cfg = calloc(1, sizeof *cfg);
+  char *cmdline = join_args(argc, argv);
+  const char *cmd = argv[1];
+  if (!cfg || !cmdline)
+    st = chs_error(CHS_ERR_NOMEM, "out of memory");
+  else if (!strcmp(cmd, "run"))
+    {
+    st = parse_args(argc, argv, 2, &c, 1);
+    if (st == CHS_OK) st = cmd_run(&c, cfg, cmdline);
+  }
+  else if (!strcmp(cmd, "check"))
+    {
+    st = parse_args(argc, argv, 2, &c, 1);
+    if (st == CHS_OK) st = cmd_check(&c, cfg);
+  }
+  else if (!strcmp(cmd, "info"))
+    {
+    st = parse_args(argc, argv, 2, &c, 0);
+    if (st == CHS_OK) st = cmd_info(&c);
+  }
+  else
+    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info; try --help)", cmd);
+
+  if (st != CHS_OK) {
+    /* Every rank reaches the same error; rank 0 reports it. */
+    if (chs_par_world_rank() == 0)
+      fprintf(stderr, "chondrosim: error: %s\n", *chs_error_message() ? chs_error_message()
+                                                                      : chs_status_text(st));
+  }
+  free(c.sets);
+  free(cfg);
+  free(cmdline);
+  chs_par_finalize();
+  return chs_status_exit_code(st);
+}

@@ -1,0 +1,41 @@
+/* Outcome metrics of MODEL.md §7 plus per-field totals, lesion means and minima
+ * (minima show any negative overshoot of the integrator). Collective: reductions. */
+#ifndef CHS_METRICS_H
+#define CHS_METRICS_H
+
+#include "model/model.h"
+
+/* X(id, name, unit, doc) — the clinical outcomes. */
+#define CHS_OUTCOME_LIST(X)                                                                  \
+  X(CHS_M_DEFECT_FILL, "defect_fill", "fraction of native",                                  \
+    "lesion-volume mean of collagen2 + fibrous")                                             \
+  X(CHS_M_HYALINE_FRACTION, "hyaline_fraction", "1", "sum collagen2 / sum (collagen2 + fibrous) in the lesion") \
+  X(CHS_M_PROTEOGLYCAN, "proteoglycan", "fraction of native", "lesion mean of proteoglycan") \
+  X(CHS_M_INFLAMMATION, "inflammation", "relative", "lesion mean of cytokine")               \
+  X(CHS_M_INFLAMMATION_FLUID, "inflammation_fluid", "relative", "cytokine of the synovial fluid") \
+  X(CHS_M_MSC_RETAINED, "msc_retained", "1", "MSCs in tissue and fluid / cells injected so far") \
+  X(CHS_M_MSC_TISSUE, "msc_tissue", "cells", "MSCs in the tissue")                           \
+  X(CHS_M_CHONDROCYTES_LESION, "chondrocytes_lesion", "cells", "chondrocytes in the lesion")  \
+  X(CHS_M_HEALTHY_MATRIX, "healthy_matrix", "fraction of native", "mean collagen2 outside the lesion") \
+  X(CHS_M_CELLS_INJECTED, "cells_injected", "cells", "cells delivered so far")
+
+enum {
+#define CHS_X_M(id, name, unit, doc) id,
+  CHS_OUTCOME_LIST(CHS_X_M)
+#undef CHS_X_M
+  CHS_M_NOUTCOMES,
+  /* then, per field f: total (amount over the domain), lesion mean, minimum */
+  CHS_M_TOTAL0 = CHS_M_NOUTCOMES,
+  CHS_M_LESION0 = CHS_M_TOTAL0 + CHS_NF,
+  CHS_M_MIN0 = CHS_M_LESION0 + CHS_NF,
+  CHS_NMETRICS = CHS_M_MIN0 + CHS_NF
+};
+
+const char *chs_metric_name(int m);
+const char *chs_metric_unit(int m);
+
+/* values[CHS_NMETRICS]; cells_injected: the therapy's count so far; fluid_I: the pool. */
+void chs_metrics_compute(const chs_model *m, const double *y, double cells_injected,
+                         double fluid_I, double *values);
+
+#endif

@@ -1,0 +1,138 @@
+#include "model/transport.h"
+
+#include <math.h>
+
+void chs_transport_from_config(const chs_config *cfg, chs_transport *tp)
+{
+  tp->D_s = cfg->msc_D;
+  tp->D_c = cfg->chondrocyte_D;
+  tp->Dg_tissue = cfg->growth_factor_D_tissue;
+  tp->Dg_free = cfg->growth_factor_D_free;
+  tp->Di_tissue = cfg->cytokine_D_tissue;
+  tp->Di_free = cfg->cytokine_D_free;
+  tp->D_n = cfg->oxygen_D;
+  tp->h_top = cfg->joint_h_m;
+  tp->kappa = cfg->joint_partition;
+  for (int f = 0; f < CHS_ND; f++) tp->fluid[f] = 0.0;
+  tp->fluid[CHS_F_GROWTH_FACTOR] = cfg->joint_G_fluid;
+  tp->fluid[CHS_F_CYTOKINE] = cfg->patient_inflammation;
+  tp->fluid[CHS_F_OXYGEN] = cfg->oxygen_n_sf;
+  tp->h_bone = cfg->oxygen_h_bone;
+  tp->n_bone = cfg->oxygen_n_bone;
+}
+
+void chs_transport_coefficients(const chs_transport *tp, const double *u, double D[CHS_ND])
+{
+  /* M: the collagen network that blocks migration, clipped to [0, 1]. */
+  double M = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS];
+  M = M < 0.0 ? 0.0 : (M > 1.0 ? 1.0 : M);
+  double open = (1.0 - M) * (1.0 - M);
+  D[CHS_F_MSC] = tp->D_s * open;
+  D[CHS_F_CHONDROCYTE] = tp->D_c * open;
+  D[CHS_F_GROWTH_FACTOR] = tp->Dg_free + (tp->Dg_tissue - tp->Dg_free) * M;
+  D[CHS_F_CYTOKINE] = tp->Di_free + (tp->Di_tissue - tp->Di_free) * M;
+  D[CHS_F_OXYGEN] = tp->D_n;
+}
+
+double chs_transport_robin(double h, double D_cell, double half_dz)
+{
+  /* Series resistance of the film (1/h) and the half cell (dz/2D). */
+  if (h <= 0.0 || D_cell <= 0.0) return 0.0;
+  return 1.0 / (1.0 / h + half_dz / D_cell);
+}
+
+void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                     double *D)
+{
+  long n = (long)g->nghost;
+#pragma omp parallel for schedule(static)
+  for (long c = 0; c < n; c++) chs_transport_coefficients(tp, ug + c * CHS_NF, D + c * CHS_ND);
+}
+
+/* Exchange coefficient of the solute boundaries: top is Robin to the fluid for the
+ * solutes; bottom is Robin to the bone for oxygen only. Cells never cross either. */
+static inline double top_coef(const chs_transport *tp, int f, double Dc, double half_dz)
+{
+  return f >= CHS_F_GROWTH_FACTOR ? chs_transport_robin(tp->h_top, Dc, half_dz) : 0.0;
+}
+static inline double bottom_coef(const chs_transport *tp, int f, double Dc, double half_dz)
+{
+  return f == CHS_F_OXYGEN ? chs_transport_robin(tp->h_bone, Dc, half_dz) : 0.0;
+}
+
+void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const double *ug,
+                         const double *D, double *ydot)
+{
+  const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  const double cz = g->cz, cy = g->cy, dz = g->h[2], half_dz = 0.5 * g->h[2];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++) {
+      for (int i = 0; i < nx; i++) {
+        const long c = (long)chs_grid_ghosted(g, i, j, k);
+        const double *u = ug + c * CHS_NF, *Dc = D + c * CHS_ND;
+        double *out = ydot + chs_grid_owned(g, i, j, k) * CHS_NF;
+        const double cxm = g->cxm[i], cxp = g->cxp[i];
+        const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
+        for (int f = 0; f < CHS_ND; f++) {
+          double acc = 0.0, uc = u[f], d = Dc[f];
+          /* Gather form: each cell sums its own faces, so threads never write shared data. */
+          if (cxm > 0.0)
+            acc += cxm * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) * (ug[(c - sx) * CHS_NF + f] - uc);
+          if (cxp > 0.0)
+            acc += cxp * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) * (ug[(c + sx) * CHS_NF + f] - uc);
+          if (has_ym)
+            acc += cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) * (ug[(c - sy) * CHS_NF + f] - uc);
+          if (has_yp)
+            acc += cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) * (ug[(c + sy) * CHS_NF + f] - uc);
+          if (k > 0)
+            acc += cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f]) * (ug[(c - sz) * CHS_NF + f] - uc);
+          else
+            acc += top_coef(tp, f, d, half_dz) * (tp->kappa * tp->fluid[f] - uc) / dz;
+          if (k < nz - 1)
+            acc += cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f]) * (ug[(c + sz) * CHS_NF + f] - uc);
+          else
+            acc += bottom_coef(tp, f, d, half_dz) * (tp->n_bone - uc) / dz;
+          out[f] += acc;
+        }
+      }
+    }
+}
+
+void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
+                             double *diag, double *up, double *down)
+{
+  const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  const double cz = g->cz, cy = g->cy, dz = g->h[2], half_dz = 0.5 * g->h[2];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        const long c = (long)chs_grid_ghosted(g, i, j, k);
+        const double *Dc = D + c * CHS_ND;
+        const size_t o = chs_grid_owned(g, i, j, k) * CHS_ND;
+        const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
+        for (int f = 0; f < CHS_ND; f++) {
+          double d = Dc[f], dg = 0.0, a = 0.0, b = 0.0;
+          if (g->cxm[i] > 0.0) dg -= g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]);
+          if (g->cxp[i] > 0.0) dg -= g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]);
+          if (has_ym) dg -= cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]);
+          if (has_yp) dg -= cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]);
+          if (k > 0)
+            a = cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f]);
+          else
+            dg -= top_coef(tp, f, d, half_dz) / dz;
+          if (k < nz - 1)
+            b = cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f]);
+          else
+            dg -= bottom_coef(tp, f, d, half_dz) / dz;
+          diag[o + f] = dg - a - b;
+          up[o + f] = a;
+          down[o + f] = b;
+        }
+      }
+}

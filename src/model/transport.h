@@ -1,0 +1,52 @@
+/* Diffusion of cells and solutes (MODEL.md §3–4): conservative cell-centred finite
+ * volumes, harmonic-mean face coefficients, matrix-dependent diffusivities, and the
+ * boundary conditions of the articular surface (Robin to the fluid) and the bone. */
+#ifndef CHS_TRANSPORT_H
+#define CHS_TRANSPORT_H
+
+#include "config/config.h"
+#include "grid/grid.h"
+#include "model/fields.h"
+
+typedef struct {
+  double D_s, D_c;                  /* cell motility at M = 0 (scaled by (1-M)^2) */
+  double Dg_tissue, Dg_free;        /* growth factor at M = 1 and M = 0 */
+  double Di_tissue, Di_free;        /* cytokine */
+  double D_n;                       /* oxygen (independent of M) */
+  double h_top, kappa;              /* surface mass transfer (mm/day), partition */
+  double fluid[CHS_ND];             /* fluid values U at the surface (solutes only) */
+  double h_bone, n_bone;            /* bone-side oxygen exchange */
+} chs_transport;
+
+void chs_transport_from_config(const chs_config *cfg, chs_transport *tp);
+
+/* Diffusivities of the CHS_ND moving fields in a cell with state u. */
+void chs_transport_coefficients(const chs_transport *tp, const double *u, double D[CHS_ND]);
+
+/* Harmonic mean of two face neighbours' coefficients (0 if either is 0). */
+static inline double chs_harmonic(double a, double b)
+{
+  double s = a + b;
+  return s > 0.0 ? 2.0 * a * b / s : 0.0;
+}
+
+/* Fills D (ghosted, CHS_ND per cell) from the ghosted state ug. */
+void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                     double *D);
+
+/* ydot[cell*CHS_NF + f] += div(D grad u_f) + boundary fluxes, for owned cells.
+ * ug: ghosted state with ghosts exchanged; D from chs_transport_fill_coefficients. */
+void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const double *ug,
+                         const double *D, double *ydot);
+
+/* The linearisation with frozen coefficients, per owned cell and moving field:
+ * diag (d ydot_f / d u_f of the cell itself), and the couplings to the cells above
+ * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. */
+void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
+                             double *diag, double *up, double *down);
+
+/* Surface and bone boundary terms of one cell's face: flux into the cell per unit area
+ * is coef * (U - u); returns coef (0 when there is no exchange). */
+double chs_transport_robin(double h, double D_cell, double half_dz);
+
+#endif

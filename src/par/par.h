@@ -1,0 +1,65 @@
+/* The only code that calls MPI: start-up, the Cartesian process grid, reductions and the
+ * halo exchange. Other modules that hand a communicator to a library (HDF5, SUNDIALS)
+ * get it as an opaque pointer from chs_par_comm(). */
+#ifndef CHS_PAR_H
+#define CHS_PAR_H
+
+#include "core/status.h"
+
+/* MPI_Init_thread (funneled: only the master thread calls MPI). Safe to call twice. */
+chs_status chs_par_init(int *argc, char ***argv);
+void chs_par_finalize(void);
+int chs_par_world_rank(void);
+int chs_par_world_size(void);
+/* "Open MPI v4.1.4, ..." (first line). */
+const char *chs_par_library_version(void);
+/* Abort every rank (only main uses this, when ranks disagree after a failure). */
+void chs_par_abort(int code);
+
+/* A Cartesian process grid over the decomposed axes. The depth axis z is never split:
+ * every rank holds whole columns, so column preconditioners are exact and results do not
+ * depend on the decomposition (see DESIGN.md, Parallelism). */
+typedef struct chs_par {
+  int rank, size;
+  int dims[3];   /* processes along x, y, z (z is always 1) */
+  int coords[3]; /* this rank's position */
+  int nbr[3][2]; /* neighbour rank at low/high side per axis, -1 at the domain edge */
+  void *comm;    /* MPI_Comm* */
+} chs_par;
+
+/* Collective over `parent` (NULL = world). ndecomp = 1 splits x only, 2 splits x and y.
+ * Fails if any axis would get more ranks than cells. */
+chs_status chs_par_create(void *parent, int ndecomp, const int global_cells[3], chs_par **out);
+void chs_par_destroy(chs_par **p);
+void *chs_par_comm(const chs_par *p);
+
+/* Splits the parent communicator (NULL = world) into `ngroups` nearly equal groups. */
+chs_status chs_par_split(void *parent, int ngroups, int *group, void **comm_out);
+void chs_par_comm_free(void **comm);
+int chs_par_comm_rank(void *comm);
+int chs_par_comm_size(void *comm);
+
+/* Block distribution of n cells over p ranks: the first n % p ranks get one more. */
+void chs_par_block(int n, int p, int coord, int *lo, int *count);
+
+/* Reductions over the process grid (in place, n values). */
+void chs_par_sum(const chs_par *p, double *v, int n);
+void chs_par_max(const chs_par *p, double *v, int n);
+void chs_par_min(const chs_par *p, double *v, int n);
+/* Every rank learns whether any rank failed: returns the largest status. */
+chs_status chs_par_agree(const chs_par *p, chs_status local);
+void chs_par_barrier(const chs_par *p);
+
+/* Halo exchange of a ghosted array with nf interleaved values per cell:
+ * local ghosted dims gdim[3] (cells incl. ghosts), ghost width ng[3] per axis (0 or 1),
+ * owned dims ln[3]. Faces only (the 7-point stencil needs no corners). */
+typedef struct chs_halo chs_halo;
+chs_status chs_halo_create(const chs_par *p, const int ln[3], const int ng[3], int nf,
+                           chs_halo **out);
+/* Posts receives and sends of the owned boundary layers; u may be read meanwhile. */
+void chs_halo_begin(chs_halo *h, double *u);
+/* Waits and unpacks the ghost layers. */
+void chs_halo_end(chs_halo *h, double *u);
+void chs_halo_destroy(chs_halo **h);
+
+#endif

@@ -1,0 +1,314 @@
+#define _POSIX_C_SOURCE 200809L
+#include "run/simulation.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chs_buildinfo.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "grid/grid.h"
+#include "io/output.h"
+#include "model/metrics.h"
+#include "model/model.h"
+#include "model/therapy.h"
+#include "par/par.h"
+#include "run/summary.h"
+#include "solve/precond.h"
+
+/* Everything one run owns; destroyed in reverse order of creation. */
+typedef struct {
+  const chs_config *cfg;
+  chs_par *par;
+  chs_grid *grid;
+  chs_model *model;
+  chs_precond *pc;
+  chs_integrator *it;
+  chs_output *out;
+  chs_therapy therapy;
+  chs_series series;
+  double *y, *atol;
+  double injected;
+  double metrics[CHS_NMETRICS];
+} run_state;
+
+static void rhs_cb(double t, const double *y, double *ydot, void *ctx)
+{
+  chs_model_rhs(((run_state *)ctx)->model, t, y, ydot);
+}
+static int psetup_cb(double t, const double *y, double gamma, void *ctx)
+{
+  return chs_precond_setup(((run_state *)ctx)->pc, y, gamma);
+}
+static void psolve_cb(const double *r, double *z, void *ctx)
+{
+  chs_precond_solve(((run_state *)ctx)->pc, r, z);
+}
+
+static chs_status record_metrics(run_state *rs, double t, const double *y)
+{
+  chs_metrics_compute(rs->model, y, rs->injected, rs->model->tp.fluid[CHS_F_CYTOKINE], rs->metrics);
+  CHS_CHECK(chs_series_push(&rs->series, t, rs->metrics));
+  return chs_output_add_metrics(rs->out, t, rs->metrics);
+}
+
+static chs_status create_output(run_state *rs, const char *dir)
+{
+  const chs_config *cfg = rs->cfg;
+  const chs_grid *g = rs->grid;
+  chs_output_spec spec;
+  memset(&spec, 0, sizeof spec);
+  for (int a = 0; a < 3; a++) {
+    spec.global[a] = g->gn[a];
+    spec.lo[a] = g->lo[a];
+    spec.ln[a] = g->ln[a];
+    spec.origin[a] = g->origin[a];
+    spec.spacing[a] = g->h[a];
+  }
+  spec.geometry = chs_config_enum_name("grid.geometry", cfg->grid_geometry);
+  spec.lesion_mask = g->lesion;
+  spec.nfields = CHS_NF;
+  for (int f = 0; f < CHS_NF; f++) {
+    spec.field_names[f] = chs_field_names[f];
+    spec.field_units[f] = chs_field_units[f];
+  }
+  spec.nmetrics = CHS_NMETRICS;
+  for (int m = 0; m < CHS_NMETRICS; m++) {
+    spec.metric_names[m] = chs_metric_name(m);
+    spec.metric_units[m] = chs_metric_unit(m);
+  }
+  spec.compression = cfg->output_compression;
+  char *text = chs_config_to_text(cfg);
+  if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory (config text)");
+  spec.config_text = text;
+  spec.comm = chs_par_comm(rs->par);
+  chs_status st = chs_output_create(&spec, dir, cfg->run_name, &rs->out);
+  if (st == CHS_OK && rs->par->rank == 0) {
+    char path[CHS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.ini", dir);
+    st = chs_write_file_atomic(path, text);
+  }
+  free(text);
+  return chs_par_agree(rs->par, st);
+}
+
+static void progress(const run_state *rs, double t, double t0_wall, long steps, bool force)
+{
+  static double last;
+  double now = chs_wtime();
+  if (!force && now - last < 2.0) return;
+  last = now;
+  double end = rs->cfg->run_end_time, frac = t / end, wall = now - t0_wall;
+  double eta = frac > 0 ? wall * (1.0 - frac) / frac : 0.0;
+  chs_log(CHS_LOG_INFO, "day %.1f of %.0f (%.1f%%), %ld steps, wall %.1f s, about %.0f s left", t,
+          end, 100.0 * frac, steps, wall, eta);
+}
+
+static void fill_provenance(const run_state *rs, chs_provenance *p, const chs_run_options *opt,
+                            const char *start, const char *end, double wall)
+{
+  static char host[256];
+  gethostname(host, sizeof host);
+  host[sizeof host - 1] = '\0';
+  memset(p, 0, sizeof *p);
+  p->version = CHS_VERSION;
+  p->git_revision = CHS_GIT_REVISION;
+  p->compiler = CHS_COMPILER;
+  p->compile_flags = CHS_COMPILE_FLAGS;
+  p->build_type = CHS_BUILD_TYPE;
+  p->sundials_version = chs_integrator_sundials_version();
+  p->mpi_version = chs_par_library_version();
+  p->command_line = opt->command_line ? opt->command_line : "";
+  p->hostname = host;
+  p->start_time = start;
+  p->end_time = end;
+  p->slurm_job_id = getenv("SLURM_JOB_ID");
+  p->slurm_array_task_id = getenv("SLURM_ARRAY_TASK_ID");
+  p->ranks = rs->par->size;
+  p->threads = omp_get_max_threads();
+  p->wall_time = wall;
+}
+
+static void fill_stats(const chs_solver_stats *s, const chs_model *m, chs_stats_record *r)
+{
+  r->n = 0;
+#define CHS_X_REC(name, doc)         \
+  r->names[r->n] = #name;            \
+  r->values[r->n++] = (double)s->name;
+  CHS_SOLVER_STATS(CHS_X_REC)
+#undef CHS_X_REC
+  r->names[r->n] = "last_order";
+  r->values[r->n++] = s->last_order;
+  r->names[r->n] = "last_step_days";
+  r->values[r->n++] = s->last_step;
+  r->names[r->n] = "native_state_residual";
+  r->values[r->n++] = m->native.residual;
+}
+
+static chs_status time_loop(run_state *rs, double wall0)
+{
+  const chs_config *cfg = rs->cfg;
+  const chs_real_list *times = &rs->cfg->output_times;
+  double end = cfg->run_end_time, t = 0.0;
+  int oi = 0, ev = chs_therapy_next(&rs->therapy, 0.0);
+  long steps = 0;
+
+  /* Events on day 0 shape the initial state. */
+  while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= 0.0)
+    rs->injected += chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
+  CHS_CHECK(record_metrics(rs, 0.0, rs->y));
+  if (oi < times->n && times->v[oi] <= 0.0) {
+    CHS_CHECK(chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF));
+    oi++;
+  }
+
+  chs_ode ode = {
+      .nlocal = (long)(rs->grid->nlocal * CHS_NF),
+      .comm = chs_par_comm(rs->par),
+      .ctx = rs,
+      .rhs = rhs_cb,
+      .psetup = rs->pc ? psetup_cb : NULL,
+      .psolve = rs->pc ? psolve_cb : NULL,
+      .atol = rs->atol,
+      .rtol = cfg->solver_rtol,
+      .max_order = cfg->solver_max_order,
+      .linear_tolerance = cfg->solver_linear_tolerance,
+      .krylov_dim = cfg->solver_krylov_dim,
+      .max_steps = cfg->solver_max_steps,
+      .max_step = cfg->solver_max_step,
+  };
+  CHS_CHECK(chs_integrator_create(&ode, 0.0, rs->y, &rs->it));
+
+  while (t < end) {
+    double stop = end;
+    if (oi < times->n && times->v[oi] < stop) stop = times->v[oi];
+    if (ev < rs->therapy.n && rs->therapy.ev[ev].day < stop) stop = rs->therapy.ev[ev].day;
+    CHS_CHECK(chs_integrator_step(rs->it, stop, &t));
+    if (++steps > cfg->solver_max_steps)
+      return chs_error(CHS_ERR_SOLVER,
+                       "more than solver.max_steps = %ld steps (reached day %g of %g); raise "
+                       "solver.max_steps or loosen solver.rtol", (long)cfg->solver_max_steps, t, end);
+    const double *y = chs_integrator_state(rs->it);
+    CHS_CHECK(record_metrics(rs, t, y));
+    if (oi < times->n && t >= times->v[oi]) {
+      CHS_CHECK(chs_output_write_step(rs->out, t, y, CHS_NF));
+      oi++;
+      progress(rs, t, wall0, steps, true);
+    }
+    if (ev < rs->therapy.n && t >= rs->therapy.ev[ev].day) {
+      memcpy(rs->y, y, sizeof(double) * rs->grid->nlocal * CHS_NF);
+      while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= t)
+        rs->injected += chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
+      CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
+      CHS_CHECK(record_metrics(rs, t, rs->y));
+    }
+    progress(rs, t, wall0, steps, false);
+  }
+  return CHS_OK;
+}
+
+static void destroy_run(run_state *rs)
+{
+  chs_output_destroy(&rs->out);
+  chs_integrator_destroy(&rs->it);
+  chs_precond_destroy(&rs->pc);
+  chs_model_destroy(&rs->model);
+  chs_grid_destroy(&rs->grid);
+  chs_par_destroy(&rs->par);
+  chs_series_free(&rs->series);
+  free(rs->y);
+  free(rs->atol);
+}
+
+chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
+                              chs_run_result *res)
+{
+  run_state rs;
+  memset(&rs, 0, sizeof rs);
+  memset(res, 0, sizeof *res);
+  rs.cfg = cfg;
+  double wall0 = chs_wtime();
+  char start[32];
+  chs_iso_time(start, sizeof start);
+  chs_log_set_level(opt->quiet ? CHS_LOG_WARN : CHS_LOG_INFO);
+  chs_status st;
+
+  int gcells[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1,
+                   cfg->grid_nz};
+  int ndecomp = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? 2 : 1;
+  CHS_TRY(st, chs_par_create(opt->comm, ndecomp, gcells, &rs.par), done);
+  CHS_TRY(st, chs_grid_create(cfg, rs.par, &rs.grid), done);
+  CHS_TRY(st, chs_grid_mark_lesion(rs.grid, cfg, rs.par), done);
+  CHS_TRY(st, chs_model_create(cfg, rs.grid, rs.par, &rs.model), done);
+  CHS_TRY(st, chs_therapy_build(cfg, &rs.therapy), done);
+  CHS_TRY(st, chs_series_init(&rs.series, CHS_NMETRICS), done);
+  if (cfg->solver_preconditioner != CHS_PC_NONE)
+    CHS_TRY(st, chs_precond_create(rs.model, cfg->solver_preconditioner, &rs.pc), done);
+
+  size_t n = rs.grid->nlocal * CHS_NF;
+  rs.y = malloc(sizeof(double) * n);
+  rs.atol = malloc(sizeof(double) * n);
+  if (!rs.y || !rs.atol) {
+    st = chs_error(CHS_ERR_NOMEM, "out of memory (state of %zu values)", n);
+    goto done;
+  }
+  double scale[CHS_NF];
+  chs_model_field_scales(rs.model, scale);
+  for (size_t c = 0; c < rs.grid->nlocal; c++)
+    for (int f = 0; f < CHS_NF; f++) rs.atol[c * CHS_NF + f] = cfg->solver_atol * scale[f];
+  chs_model_initial_state(rs.model, rs.y);
+
+  snprintf(res->run_dir, sizeof res->run_dir, "%s/%s", opt->out_dir ? opt->out_dir : cfg->output_dir,
+           cfg->run_name);
+  st = rs.par->rank == 0 ? chs_mkdir_p(res->run_dir) : CHS_OK;
+  st = chs_par_agree(rs.par, st);
+  if (st != CHS_OK) {
+    if (rs.par->rank != 0) st = chs_error(st, "rank 0 could not create %s", res->run_dir);
+    goto done;
+  }
+  if (rs.par->rank == 0) {
+    /* A summary from an earlier run of the same name must not pass for this one's. */
+    char old[CHS_PATH_MAX + 32];
+    snprintf(old, sizeof old, "%s/summary.csv", res->run_dir);
+    remove(old);
+  }
+  CHS_TRY(st, create_output(&rs, res->run_dir), done);
+  chs_log(CHS_LOG_INFO, "run %s: %s grid %d x %d x %d cells on %d rank(s) x %d thread(s); "
+          "lesion %.3g mm^3; native state residual %.1e",
+          cfg->run_name, chs_config_enum_name("grid.geometry", cfg->grid_geometry),
+          rs.grid->gn[0], rs.grid->gn[1], rs.grid->gn[2], rs.par->size, omp_get_max_threads(),
+          rs.grid->lesion_volume, rs.model->native.residual);
+
+  CHS_TRY(st, time_loop(&rs, wall0), done);
+
+  chs_integrator_stats(rs.it, &res->stats);
+  res->wall_time = chs_wtime() - wall0;
+  res->end_day = cfg->run_end_time;
+  res->cells = (long)rs.grid->gn[0] * rs.grid->gn[1] * rs.grid->gn[2];
+  res->ranks = rs.par->size;
+  res->threads = omp_get_max_threads();
+  {
+    char end[32];
+    chs_iso_time(end, sizeof end);
+    chs_provenance prov;
+    chs_stats_record rec;
+    fill_provenance(&rs, &prov, opt, start, end, res->wall_time);
+    fill_stats(&res->stats, rs.model, &rec);
+    CHS_TRY(st, chs_output_finish(rs.out, &prov, &rec), done);
+  }
+  if (rs.par->rank == 0) {
+    char *csv = chs_summary_csv(&rs.series, cfg->run_name);
+    char path[CHS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/summary.csv", res->run_dir);
+    st = csv ? chs_write_file_atomic(path, csv) : chs_error(CHS_ERR_NOMEM, "out of memory");
+    free(csv);
+  }
+  st = chs_par_agree(rs.par, st);
+done:
+  destroy_run(&rs);
+  return st;
+}
