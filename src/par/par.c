@@ -188,6 +188,11 @@ chs_status chs_par_agree(const chs_par *p, chs_status local)
 
 void chs_par_barrier(const chs_par *p) { MPI_Barrier(*(MPI_Comm *)p->comm); }
 
+void chs_par_bcast(const chs_par *p, void *buf, int bytes)
+{
+  MPI_Bcast(buf, bytes, MPI_BYTE, 0, *(MPI_Comm *)p->comm);
+}
+
 /* ---------------------------------------------------------------- halo */
 
 struct chs_halo {

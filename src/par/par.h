@@ -49,6 +49,8 @@ void chs_par_min(const chs_par *p, double *v, int n);
 /* Every rank learns whether any rank failed: returns the largest status. */
 chs_status chs_par_agree(const chs_par *p, chs_status local);
 void chs_par_barrier(const chs_par *p);
+/* Rank 0's bytes to every rank (so collective HDF5 attributes agree across nodes). */
+void chs_par_bcast(const chs_par *p, void *buf, int bytes);
 
 /* Halo exchange of a ghosted array with nf interleaved values per cell:
  * local ghosted dims gdim[3] (cells incl. ghosts), ghost width ng[3] per axis (0 or 1),

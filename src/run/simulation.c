@@ -108,12 +108,17 @@ static void progress(const run_state *rs, double t, double t0_wall, long steps, 
           end, 100.0 * frac, steps, wall, eta);
 }
 
+/* HDF5 attributes are collective: every rank must pass rank 0's values. */
 static void fill_provenance(const run_state *rs, chs_provenance *p, const chs_run_options *opt,
-                            const char *start, const char *end, double wall)
+                            char *start, char *end, double *wall)
 {
   static char host[256];
   gethostname(host, sizeof host);
   host[sizeof host - 1] = '\0';
+  chs_par_bcast(rs->par, host, sizeof host);
+  chs_par_bcast(rs->par, start, 32);
+  chs_par_bcast(rs->par, end, 32);
+  chs_par_bcast(rs->par, wall, sizeof *wall);
   memset(p, 0, sizeof *p);
   p->version = CHS_VERSION;
   p->git_revision = CHS_GIT_REVISION;
@@ -130,7 +135,7 @@ static void fill_provenance(const run_state *rs, chs_provenance *p, const chs_ru
   p->slurm_array_task_id = getenv("SLURM_ARRAY_TASK_ID");
   p->ranks = rs->par->size;
   p->threads = omp_get_max_threads();
-  p->wall_time = wall;
+  p->wall_time = *wall;
 }
 
 static void fill_stats(const chs_solver_stats *s, const chs_model *m, chs_stats_record *r)
@@ -162,7 +167,7 @@ static chs_status time_loop(run_state *rs, double wall0)
     rs->injected += chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
   CHS_CHECK(record_metrics(rs, 0.0, rs->y));
   if (oi < times->n && times->v[oi] <= 0.0) {
-    CHS_CHECK(chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF));
+    CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF)));
     oi++;
   }
 
@@ -195,7 +200,8 @@ static chs_status time_loop(run_state *rs, double wall0)
     const double *y = chs_integrator_state(rs->it);
     CHS_CHECK(record_metrics(rs, t, y));
     if (oi < times->n && t >= times->v[oi]) {
-      CHS_CHECK(chs_output_write_step(rs->out, t, y, CHS_NF));
+      /* The sidecar and rename happen on one rank: all must learn if they failed. */
+      CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, t, y, CHS_NF)));
       oi++;
       progress(rs, t, wall0, steps, true);
     }
@@ -296,9 +302,10 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     chs_iso_time(end, sizeof end);
     chs_provenance prov;
     chs_stats_record rec;
-    fill_provenance(&rs, &prov, opt, start, end, res->wall_time);
+    fill_provenance(&rs, &prov, opt, start, end, &res->wall_time);
     fill_stats(&res->stats, rs.model, &rec);
-    CHS_TRY(st, chs_output_finish(rs.out, &prov, &rec), done);
+    st = chs_par_agree(rs.par, chs_output_finish(rs.out, &prov, &rec));
+    if (st != CHS_OK) goto done;
   }
   if (rs.par->rank == 0) {
     char *csv = chs_summary_csv(&rs.series, cfg->run_name);
