@@ -2,12 +2,16 @@
 #include "config/config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Debian's libinih is built with INI_MAX_LINE = 200. */
+#define CHS_INI_LINE_MAX 200
 
 #ifndef CHS_SOURCE_MODELS_DIR
 #define CHS_SOURCE_MODELS_DIR "models"
@@ -74,7 +78,7 @@ int chs_edit_distance(const char *a, const char *b)
   return prev[lb];
 }
 
-/* The nearest key, preferring keys in the same section; NULL if nothing is close. */
+/* The nearest key by edit distance; NULL if nothing is close. */
 static const char *nearest_key(const char *key)
 {
   const char *best = NULL;
@@ -293,14 +297,25 @@ chs_status chs_config_assign(chs_config *cfg, const char *key, const char *value
 
 typedef struct {
   FILE *fp;
-  int line; /* inih reads one line per reader call, so this is the current line */
+  int line;     /* inih reads one line per reader call, so this is the current line */
+  int overlong; /* first line that did not fit inih's 200-character buffer, or 0 */
 } line_reader;
 
 static char *read_line(char *str, int num, void *stream)
 {
   line_reader *r = stream;
   char *s = fgets(str, num, r->fp);
-  if (s) r->line++;
+  if (!s) return NULL;
+  r->line++;
+  size_t n = strlen(s);
+  if (n == (size_t)num - 1 && s[n - 1] != '\n' && !feof(r->fp)) {
+    /* Cut lines would be read as two: drop the rest and report the line instead. */
+    int c;
+    while ((c = fgetc(r->fp)) != EOF && c != '\n') {
+    }
+    if (!r->overlong) r->overlong = r->line;
+    s[0] = '\0';
+  }
   return s;
 }
 
@@ -347,13 +362,17 @@ static chs_status read_ini(const char *path, entry_list *L)
 {
   FILE *fp = fopen(path, "r");
   if (!fp) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-  line_reader r = {fp, 0};
+  line_reader r = {fp, 0, 0};
   L->path = path;
   L->reader = &r;
   L->status = CHS_OK;
   int rc = ini_parse_stream(read_line, &r, collect, L);
   fclose(fp);
   if (L->status != CHS_OK) return L->status;
+  if (r.overlong)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d: line longer than %d characters (the INI reader's "
+                     "limit): split the value or shorten the comment", path, r.overlong,
+                     CHS_INI_LINE_MAX - 2);
   if (rc > 0)
     return chs_error(CHS_ERR_CONFIG,
                      "%s:%d: cannot parse this line (expected 'key = value' or '[section]'; lines "
@@ -385,6 +404,56 @@ static const char *pending_value(const entry_list *L, const char *key)
   for (int i = 0; i < L->n; i++)
     if (!strcmp(L->items[i].key, key)) v = L->items[i].value;
   return v;
+}
+
+static const char *pending_origin(const entry_list *L, const char *key)
+{
+  const char *o = NULL;
+  for (int i = 0; i < L->n; i++)
+    if (!strcmp(L->items[i].key, key)) o = L->items[i].origin;
+  return o;
+}
+
+/* <models>/<dir>/<name>.ini, or an error that lists the files there. */
+static chs_status data_file(const char *models, const char *dir, const char *key, const char *name,
+                            const char *origin, char *path, size_t len)
+{
+  if (strchr(name, '/') || strlen(name) > 100)
+    return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' must be a plain name (a file in %s/%s/)", origin,
+                     key, name, models, dir);
+  snprintf(path, len, "%s/%s/%s.ini", models, dir, name);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    fclose(f);
+    return CHS_OK;
+  }
+  char list[1024] = "", near[128] = "";
+  int best = 1 << 30;
+  char folder[CHS_PATH_MAX + 64];
+  snprintf(folder, sizeof folder, "%s/%s", models, dir);
+  DIR *d = opendir(folder);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      size_t n = strlen(e->d_name);
+      if (n < 5 || strcmp(e->d_name + n - 4, ".ini")) continue;
+      char stem[128];
+      snprintf(stem, sizeof stem, "%.*s", (int)(n - 4), e->d_name);
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", stem);
+      int dist = chs_edit_distance(name, stem);
+      if (dist < best) {
+        best = dist;
+        snprintf(near, sizeof near, "%s", stem);
+      }
+    }
+    closedir(d);
+  }
+  if (near[0] && best <= (int)strlen(name) / 3 + 1)
+    return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' has no file %s (did you mean '%s'?); available: %s",
+                     origin, key, name, path, near, list);
+  return chs_error(CHS_ERR_CONFIG, "%s: %s = '%s' has no file %s; available: %s", origin, key, name,
+                   path, list[0] ? list : "(none)");
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -426,11 +495,36 @@ static chs_status check_consistency(chs_config *cfg)
                        ORIGIN("lesion.radius"), cfg->lesion_radius, cfg->lesion_center_x,
                        cfg->grid_width, half, half);
   }
-  if (cfg->therapy_route == CHS_ROUTE_INTRALESIONAL && cfg->lesion_shape == CHS_LESION_NONE &&
-      cfg->therapy_dose > 0)
+  bool focal = cfg->lesion_shape == CHS_LESION_CYLINDER || cfg->lesion_shape == CHS_LESION_ELLIPSOID ||
+               cfg->lesion_shape == CHS_LESION_MASK;
+  if ((cfg->therapy_route == CHS_ROUTE_INTRALESIONAL || cfg->therapy_route == CHS_ROUTE_SUBCHONDRAL) &&
+      !focal && cfg->therapy_dose > 0)
     return chs_error(CHS_ERR_CONFIG,
-                     "%s: therapy.route = intralesional needs a lesion, but lesion.shape = none",
-                     ORIGIN("therapy.route"));
+                     "%s: therapy.route = %s needs a focal lesion, but lesion.shape = %s; allowed: "
+                     "cylinder, ellipsoid, mask (or route intra_articular)", ORIGIN("therapy.route"),
+                     chs_config_enum_name("therapy.route", cfg->therapy_route),
+                     chs_config_enum_name("lesion.shape", cfg->lesion_shape));
+  if (cfg->lesion_shape == CHS_LESION_MASK && !cfg->lesion_mask_file[0])
+    return chs_error(CHS_ERR_CONFIG, "%s: lesion.shape = mask needs lesion.mask_file",
+                     ORIGIN("lesion.shape"));
+  if (cfg->therapy_route != CHS_ROUTE_NONE && cfg->therapy_dose > 0) {
+    double last = cfg->therapy_day + (cfg->therapy_doses - 1) * cfg->therapy_repeat_every;
+    if (cfg->therapy_day > cfg->run_end_time)
+      return chs_error(CHS_ERR_CONFIG, "%s: therapy.day = %g is after run.end_time = %g; allowed 0 to %g",
+                       ORIGIN("therapy.day"), cfg->therapy_day, cfg->run_end_time, cfg->run_end_time);
+    if (last > cfg->run_end_time)
+      return chs_error(CHS_ERR_CONFIG,
+                       "%s: therapy.doses = %d every %g days from day %g puts the last dose on day %g, "
+                       "after run.end_time = %g", ORIGIN("therapy.doses"), cfg->therapy_doses,
+                       cfg->therapy_repeat_every, cfg->therapy_day, last, cfg->run_end_time);
+  }
+  const chs_real_list *ev[2] = {&cfg->prp_days, &cfg->exosomes_days};
+  const char *evkey[2] = {"prp.days", "exosomes.days"};
+  for (int e = 0; e < 2; e++)
+    for (int k = 0; k < ev[e]->n; k++)
+      if (ev[e]->v[k] > cfg->run_end_time)
+        return chs_error(CHS_ERR_CONFIG, "%s: %s entry %g is after run.end_time = %g; allowed 0 to %g",
+                         ORIGIN(evkey[e]), evkey[e], ev[e]->v[k], cfg->run_end_time, cfg->run_end_time);
 #undef ORIGIN
   return CHS_OK;
 }
@@ -512,14 +606,21 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
     snprintf(path, sizeof path, "%s/base.ini", cfg->models_dir);
     st = apply_file(cfg, path);
   }
-  if (st == CHS_OK) {
-    const char *src = pending_value(&run, "therapy.source");
-    if (src) st = chs_config_assign(cfg, "therapy.source", src, "(source lookup)");
-  }
-  if (st == CHS_OK) {
-    snprintf(path, sizeof path, "%s/sources/%s.ini", cfg->models_dir,
-             chs_config_enum_name("therapy.source", cfg->therapy_source));
-    st = apply_file(cfg, path);
+  /* Data files chosen by name in the run config: a source, a carrier, a patient. */
+  static const struct {
+    const char *key, *dir;
+  } layers[] = {{"therapy.source", "sources"}, {"therapy.carrier", "carriers"}, {"patient.profile", "patients"}};
+  for (int l = 0; st == CHS_OK && l < 3; l++) {
+    int idx = chs_param_index(layers[l].key);
+    const char *name = pending_value(&run, layers[l].key);
+    const char *origin = pending_origin(&run, layers[l].key);
+    if (!name) {
+      name = g_table[idx].def;
+      origin = "default";
+    }
+    if (!*name) continue; /* e.g. no patient profile */
+    st = data_file(cfg->models_dir, layers[l].dir, layers[l].key, name, origin, path, sizeof path);
+    if (st == CHS_OK) st = apply_file(cfg, path);
   }
   if (st == CHS_OK) st = apply_entries(cfg, &run);
   free(run.items);
@@ -536,12 +637,20 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
 
 /* ---------------------------------------------------------------- output */
 
+/* The shortest of %.15g / %.17g that reads back to the same double. */
+static int real_text(char *buf, size_t len, double v)
+{
+  int n = snprintf(buf, len, "%.15g", v);
+  if (strtod(buf, NULL) != v) n = snprintf(buf, len, "%.17g", v);
+  return n;
+}
+
 static int value_text(const chs_config *cfg, int i, char *buf, size_t len)
 {
   const chs_param *p = &g_table[i];
   const char *field = (const char *)cfg + p->offset;
   switch (p->type) {
-  case CHS_PT_REAL: return snprintf(buf, len, "%.17g", *(const double *)field);
+  case CHS_PT_REAL: return real_text(buf, len, *(const double *)field);
   case CHS_PT_INT: return snprintf(buf, len, "%d", *(const int *)field);
   case CHS_PT_STRING: return snprintf(buf, len, "%s", field);
   case CHS_PT_ENUM: return snprintf(buf, len, "%s", chs_config_enum_name(p->key, *(const int *)field));
@@ -551,7 +660,10 @@ static int value_text(const chs_config *cfg, int i, char *buf, size_t len)
     size_t used = 0;
     buf[0] = '\0';
     for (int k = 0; k < l->n && used < len; k++)
-      used += (size_t)snprintf(buf + used, len - used, "%s%.17g", k ? " " : "", l->v[k]);
+    {
+      if (k) used += (size_t)snprintf(buf + used, len - used, " ");
+      if (used < len) used += (size_t)real_text(buf + used, len - used, l->v[k]);
+    }
     return (int)used;
   }
   }
@@ -577,8 +689,10 @@ char *chs_config_to_text(const chs_config *cfg)
       n += snprintf(line + n, sizeof line - (size_t)n, "%s[%s]\n", section[0] ? "\n" : "", sec);
       snprintf(section, sizeof section, "%s", sec);
     }
-    n += snprintf(line + n, sizeof line - (size_t)n, "%s = %s ; %s\n", dot + 1, value,
-                  cfg->origin[i]);
+    /* The origin goes on its own comment line, cut to fit the INI line limit, so the text
+     * reads back as a config file. */
+    n += snprintf(line + n, sizeof line - (size_t)n, "; %.150s\n%s = %s\n", cfg->origin[i], dot + 1,
+                  value);
     if (used + (size_t)n + 1 > cap) {
       cap *= 2;
       char *grown = realloc(text, cap);

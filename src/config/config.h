@@ -1,6 +1,6 @@
 /* Typed run configuration, built in layers:
  *   built-in defaults (params.h) → models/base.ini → models/sources/(therapy.source).ini
- *   → the run config (configs/NAME.ini) → --set section.key=value (in command-line order).
+ *   → models/carriers/(therapy.carrier).ini → models/patients/(patient.profile).ini → the run config (configs/NAME.ini) → --set section.key=value (in command-line order).
  * Every key is checked against the parameter table: unknown keys name the file and line
  * and suggest the nearest valid key; out-of-range values name the allowed range. */
 #ifndef CHS_CONFIG_H
@@ -25,8 +25,8 @@ typedef enum { CHS_PT_REAL, CHS_PT_INT, CHS_PT_STRING, CHS_PT_ENUM, CHS_PT_LIST,
 
 /* Enum values follow the order of the choices in params.h. */
 enum { CHS_GEOM_AXISYMMETRIC, CHS_GEOM_CARTESIAN2D, CHS_GEOM_CARTESIAN3D };
-enum { CHS_LESION_NONE, CHS_LESION_CYLINDER, CHS_LESION_ELLIPSOID };
-enum { CHS_ROUTE_NONE, CHS_ROUTE_INTRALESIONAL };
+enum { CHS_LESION_NONE, CHS_LESION_CYLINDER, CHS_LESION_ELLIPSOID, CHS_LESION_MASK, CHS_LESION_DIFFUSE };
+enum { CHS_ROUTE_NONE, CHS_ROUTE_INTRALESIONAL, CHS_ROUTE_INTRA_ARTICULAR, CHS_ROUTE_SUBCHONDRAL };
 enum { CHS_PC_NONE, CHS_PC_BLOCK, CHS_PC_COLUMN };
 
 #define CHS_X_COUNT(...) +1

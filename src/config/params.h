@@ -32,23 +32,36 @@
   I(grid, ny, "1", 1, 100000, "cells along y (cartesian3d only; 1 otherwise)")                     \
   I(grid, nz, "24", 2, 100000, "cells through the cartilage depth")                                \
   /* ---- lesion ---- */                                                                           \
-  E(lesion, shape, "cylinder", "none|cylinder|ellipsoid",                                          \
-    "focal defect shape (none = intact cartilage)")                                                \
+  E(lesion, shape, "cylinder", "none|cylinder|ellipsoid|mask|diffuse",                            \
+    "focal defect (cylinder, ellipsoidal cap, mask file), diffuse OA, or none (intact)")           \
   R(lesion, radius, "5", 0, 1e4, "mm", "lesion radius (ellipsoid: lateral semi-axis)")             \
   R(lesion, depth, "2.4", 0, 1e4, "mm", "lesion depth from the surface (>= thickness: full)")      \
   R(lesion, center_x, "0", -1e4, 1e4, "mm", "lesion centre x (cartesian; 0 = domain centre)")      \
   R(lesion, center_y, "0", -1e4, 1e4, "mm", "lesion centre y (cartesian3d; 0 = domain centre)")    \
+  S(lesion, mask_file, "", "shape = mask: PGM image (2D: nx wide, nz high) or text volume (3D)")   \
+  R(lesion, oa_cells, "0.6", 0, 1, "fraction of c0", "diffuse OA: chondrocyte density")            \
+  R(lesion, oa_proteoglycan, "0.5", 0, 1, "fraction of native", "diffuse OA: proteoglycan")        \
+  R(lesion, oa_collagen, "0.7", 0, 1, "fraction of native", "diffuse OA: collagen II")             \
   /* ---- patient ---- */                                                                          \
+  S(patient, profile, "", "patient file models/patients/<profile>.ini (empty: keys below only)")   \
   R(patient, age, "25", 0, 120, "year", "host age (sets A; donor age for autologous cells)")       \
   R(patient, inflammation, "1", 0, 100, "relative",                                                \
     "joint cytokine level I_base (quiet 0.2, OA 1, post-traumatic 3, rheumatoid 5)")                \
   R(patient, quiet_inflammation, "0.2", 0, 100, "relative",                                        \
     "cytokine level of a quiet joint: the native tissue state is its steady state")                \
   /* ---- therapy ---- */                                                                          \
-  E(therapy, route, "intralesional", "none|intralesional", "delivery route of the cell dose")      \
-  R(therapy, dose, "1e7", 0, 1e12, "cells", "cells delivered")                                     \
-  E(therapy, source, "bone_marrow", "bone_marrow|adipose|umbilical_cord|synovial",                 \
-    "cell source (multipliers from models/sources/<source>.ini)")                                  \
+  E(therapy, route, "intralesional", "none|intralesional|intra_articular|subchondral",             \
+    "delivery route of the cell doses")                                                            \
+  R(therapy, dose, "1e7", 0, 1e12, "cells", "cells per dose")                                      \
+  S(therapy, source, "bone_marrow", "cell source: models/sources/<source>.ini (bone_marrow, adipose, ...)") \
+  R(therapy, day, "0", 0, 36500, "day", "day of the first dose")                                   \
+  I(therapy, doses, "1", 1, 1000, "number of doses (a maintenance course when > 1)")               \
+  R(therapy, repeat_every, "365", 1e-3, 36500, "day", "interval between doses of a course")        \
+  S(therapy, carrier, "none", "intralesional carrier: models/carriers/<carrier>.ini (filler diffusivities)") \
+  L(prp, days, "", 0, 36500, "day", "days of platelet-rich plasma injections (growth-factor bolus)") \
+  R(prp, bolus, "20", 0, 1e6, "ng/mL", "growth factor added to the synovial fluid per PRP injection") \
+  L(exosomes, days, "", 0, 36500, "day", "days of MSC-exosome injections")                         \
+  R(exosomes, bolus, "2.5e7", 0, 1e12, "MSC-equivalents", "exosome dose per injection")            \
   /* ---- output ---- */                                                                           \
   S(output, dir, "results", "directory that holds one folder per run")                             \
   L(output, times, "0 14 42 56 90 180 365 540 730", 0, 36500, "day",                               \
@@ -122,11 +135,27 @@
   /* ---- joint (synovial fluid and surface exchange) ---- */                                      \
   R(joint, h_m, CHS_FROM_MODEL, 0, 1e9, "mm/day", "surface mass-transfer coefficient")             \
   R(joint, partition, CHS_FROM_MODEL, 0, 1e3, "1", "tissue/fluid partition coefficient kappa")     \
-  R(joint, G_fluid, CHS_FROM_MODEL, 0, 1e6, "ng/mL", "growth factor in the synovial fluid")        \
+  R(joint, A_joint, CHS_FROM_MODEL, 1e-3, 1e7, "mm^2", "cartilage surface of the joint")           \
+  R(joint, w_les, CHS_FROM_MODEL, 0, 1e6, "1", "homing weight of the lesion for attaching cells")  \
+  R(joint, k_clr, CHS_FROM_MODEL, 0, 1e4, "1/day", "clearance of free MSCs from the fluid")        \
+  R(joint, k_att, CHS_FROM_MODEL, 0, 1e4, "1/day", "attachment of free MSCs to cartilage")         \
+  R(joint, att_inflammation, CHS_FROM_MODEL, 0, 1e3, "1/relative",                                 \
+    "rise of attachment with fluid cytokine: k_att (1 + a I)")                                     \
+  R(joint, k_clrG, CHS_FROM_MODEL, 0, 1e6, "1/day", "growth-factor clearance from the fluid")      \
+  R(joint, sigma_sf, CHS_FROM_MODEL, 0, 1e3, "ng/mL/day per cell", "fluid growth factor per free MSC") \
+  R(joint, k_I, CHS_FROM_MODEL, 0, 1e4, "1/day", "relaxation of the fluid cytokine to I_base")     \
+  R(joint, psi_sf, CHS_FROM_MODEL, 0, 1e4, "1/day", "anti-inflammatory effect of free MSCs/exosomes") \
+  R(joint, K_N, CHS_FROM_MODEL, 1e-12, 1e15, "cells", "free MSCs of half anti-inflammatory effect") \
+  R(joint, k_E, CHS_FROM_MODEL, 0, 1e4, "1/day", "exosome clearance")                              \
   /* ---- age ---- */                                                                              \
   R(age, A_80, CHS_FROM_MODEL, 0, 10, "1", "age factor at 80 years (1 up to 30 years)")            \
   /* ---- delivery ---- */                                                                         \
   R(delivery, eta_il, CHS_FROM_MODEL, 0, 1, "1", "fraction of an intralesional dose retained")     \
+  R(delivery, eta_b, CHS_FROM_MODEL, 0, 1, "1", "fraction of a subchondral dose that reaches the lesion") \
+  R(delivery, tau_b, CHS_FROM_MODEL, 1e-6, 1e4, "day", "duration of the subchondral inflow")       \
+  /* ---- carrier (models/carriers/<therapy.carrier>.ini) ---- */                                  \
+  R(carrier, cell_D, CHS_FROM_MODEL, 0, 1e3, "1", "cell motility in the filler, multiplier")       \
+  R(carrier, solute_D, CHS_FROM_MODEL, 0, 1e3, "1", "solute diffusivity in the filler, multiplier") \
   /* ---- source (models/sources/<therapy.source>.ini) ---- */                                     \
   R(source, r_s, CHS_FROM_MODEL, 0, 100, "1", "proliferation multiplier")                          \
   R(source, k_d, CHS_FROM_MODEL, 0, 100, "1", "chondrogenic differentiation multiplier")           \

@@ -37,7 +37,8 @@ chs_status chs_grid_create(const chs_config *cfg, const chs_par *par, chs_grid *
   g->cxp = calloc((size_t)g->ln[0], sizeof(double));
   g->vol = calloc((size_t)g->ln[0], sizeof(double));
   g->lesion = calloc(g->nlocal, 1);
-  if (!g->cxm || !g->cxp || !g->vol || !g->lesion) {
+  g->footprint = calloc((size_t)g->ln[0] * (size_t)g->ln[1], 1);
+  if (!g->cxm || !g->cxp || !g->vol || !g->lesion || !g->footprint) {
     chs_grid_destroy(&g);
     return chs_error(CHS_ERR_NOMEM, "out of memory (grid metrics)");
   }
@@ -80,6 +81,7 @@ void chs_grid_destroy(chs_grid **gp)
   free(g->cxp);
   free(g->vol);
   free(g->lesion);
+  free(g->footprint);
   free(g);
   *gp = NULL;
 }
@@ -95,34 +97,140 @@ static double lateral_distance(const chs_grid *g, const chs_config *cfg, int gi,
   return sqrt(dxl * dxl + dyl * dyl);
 }
 
+/* Reads a 0/1 mask: PGM (P2 or P5; 2D geometries, width nx, height nz) or a text volume
+ * "nx ny nz" followed by nx*ny*nz values, x fastest (cartesian3d). Rank-local: every rank
+ * reads the file and keeps its block. */
+static chs_status read_mask(chs_grid *g, const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: cannot open the file", path);
+  char magic[3] = {0};
+  int dims[3] = {0, 1, 0}, maxval = 1, binary = 0, n = 0;
+  chs_status st = CHS_OK;
+  if (fscanf(f, "%2s", magic) != 1) {
+    fclose(f);
+    return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: empty file", path);
+  }
+  if (!strcmp(magic, "P2") || !strcmp(magic, "P5")) {
+    binary = magic[1] == '5';
+    int c;
+    /* Header: width height maxval, with # comments. */
+    int vals[3], got = 0;
+    while (got < 3) {
+      c = fgetc(f);
+      if (c == '#') {
+        while (c != '\n' && c != EOF) c = fgetc(f);
+        continue;
+      }
+      if (c == EOF) break;
+      if (c >= '0' && c <= '9') {
+        ungetc(c, f);
+        if (fscanf(f, "%d", &vals[got]) != 1) break;
+        got++;
+      }
+    }
+    if (got < 3) {
+      fclose(f);
+      return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: bad PGM header", path);
+    }
+    dims[0] = vals[0];
+    dims[2] = vals[1];
+    maxval = vals[2];
+    if (binary) fgetc(f); /* the single whitespace after maxval */
+    if (g->geometry == CHS_GEOM_CARTESIAN3D)
+      st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: a 2D PGM image needs a 2D geometry; "
+                     "cartesian3d takes a text volume ('nx ny nz' then values)", path);
+  } else {
+    rewind(f);
+    n = fscanf(f, "%d %d %d", &dims[0], &dims[1], &dims[2]);
+    if (n != 3) st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: expected a PGM image or a "
+                               "text volume starting with 'nx ny nz'", path);
+  }
+  if (st == CHS_OK && (dims[0] != g->gn[0] || dims[1] != g->gn[1] || dims[2] != g->gn[2]))
+    st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s is %d x %d x %d (x y z) but the grid is "
+                   "%d x %d x %d: resample the mask or set grid.nx/ny/nz to match", path, dims[0],
+                   dims[1], dims[2], g->gn[0], g->gn[1], g->gn[2]);
+  long total = (long)dims[0] * dims[1] * dims[2];
+  for (long q = 0; st == CHS_OK && q < total; q++) {
+    int v;
+    if (binary) {
+      v = fgetc(f);
+      if (v == EOF) v = -1;
+    } else if (fscanf(f, "%d", &v) != 1)
+      v = -1;
+    if (v < 0 || v > maxval) {
+      st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: value %ld of %ld is missing or out of "
+                     "range 0..%d", path, q + 1, total, maxval);
+      break;
+    }
+    int gi = (int)(q % dims[0]), gj = (int)((q / dims[0]) % dims[1]), gk = (int)(q / ((long)dims[0] * dims[1]));
+    int i = gi - g->lo[0], j = gj - g->lo[1], k = gk - g->lo[2];
+    if (i >= 0 && i < g->ln[0] && j >= 0 && j < g->ln[1] && k >= 0 && k < g->ln[2])
+      g->lesion[chs_grid_owned(g, i, j, k)] = v > 0;
+  }
+  fclose(f);
+  return st;
+}
+
 chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par)
 {
-  double sums[2] = {0.0, 0.0}; /* volume, surface opening area */
   int shape = cfg->lesion_shape;
   double R = cfg->lesion_radius, d = cfg->lesion_depth;
-  for (int k = 0; k < g->ln[2]; k++) {
-    double z = chs_grid_center(g, 2, g->lo[2] + k);
+  if (shape == CHS_LESION_MASK) {
+    chs_status st = chs_par_agree(par, read_mask(g, cfg->lesion_mask_file));
+    if (st != CHS_OK) return st;
+  } else {
+    for (int k = 0; k < g->ln[2]; k++) {
+      double z = chs_grid_center(g, 2, g->lo[2] + k);
+      for (int j = 0; j < g->ln[1]; j++)
+        for (int i = 0; i < g->ln[0]; i++) {
+          double rho = lateral_distance(g, cfg, g->lo[0] + i, g->lo[1] + j);
+          int in = 0;
+          if (shape == CHS_LESION_CYLINDER)
+            in = rho <= R && z <= d;
+          else if (shape == CHS_LESION_ELLIPSOID)
+            in = (rho / R) * (rho / R) + (z / d) * (z / d) <= 1.0;
+          else if (shape == CHS_LESION_DIFFUSE)
+            in = 1;
+          g->lesion[chs_grid_owned(g, i, j, k)] = (unsigned char)in;
+        }
+    }
+  }
+  /* volume, opening area, and the opening's lateral extent (for the 2D scale) */
+  double sums[3] = {0.0, 0.0, 0.0};
+  for (int k = 0; k < g->ln[2]; k++)
     for (int j = 0; j < g->ln[1]; j++)
       for (int i = 0; i < g->ln[0]; i++) {
-        double rho = lateral_distance(g, cfg, g->lo[0] + i, g->lo[1] + j);
-        int in = 0;
-        if (shape == CHS_LESION_CYLINDER)
-          in = rho <= R && z <= d;
-        else if (shape == CHS_LESION_ELLIPSOID)
-          in = (rho / R) * (rho / R) + (z / d) * (z / d) <= 1.0;
-        g->lesion[chs_grid_owned(g, i, j, k)] = (unsigned char)in;
-        if (!in) continue;
+        if (!g->lesion[chs_grid_owned(g, i, j, k)]) continue;
         sums[0] += g->vol[i];
-        if (g->lo[2] + k == 0) sums[1] += g->vol[i] / g->h[2];
+        if (g->lo[2] + k == 0) {
+          sums[1] += g->vol[i] / g->h[2];
+          sums[2] += g->h[0];
+        }
       }
-  }
-  chs_par_sum(par, sums, 2);
+  for (int j = 0; j < g->ln[1]; j++)
+    for (int i = 0; i < g->ln[0]; i++)
+      g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i] =
+          g->lo[2] == 0 && g->lesion[chs_grid_owned(g, i, j, 0)];
+  chs_par_sum(par, sums, 3);
   g->lesion_volume = sums[0];
   g->lesion_area = sums[1];
+  g->phys_scale = 1.0;
+  if (g->geometry == CHS_GEOM_CARTESIAN2D && sums[1] > 0) {
+    double width = sums[2]; /* opening width in x */
+    double area = (shape == CHS_LESION_CYLINDER || shape == CHS_LESION_ELLIPSOID) ? M_PI * R * R
+                                                                                  : width * width;
+    g->phys_scale = area / sums[1];
+  }
+  g->lesion_area_phys = g->lesion_area * g->phys_scale;
+  g->lesion_volume_phys = g->lesion_volume * g->phys_scale;
   if (shape != CHS_LESION_NONE && sums[0] <= 0.0)
     return chs_error(CHS_ERR_CONFIG,
                      "the %s lesion (radius %g mm, depth %g mm) contains no cell centre of the grid "
                      "(dx = %g mm, dz = %g mm): refine grid.nx/grid.nz or enlarge the lesion",
                      chs_config_enum_name("lesion.shape", shape), R, d, g->h[0], g->h[2]);
+  if (shape != CHS_LESION_NONE && sums[1] <= 0.0)
+    return chs_error(CHS_ERR_CONFIG, "the lesion does not reach the articular surface (z = 0): "
+                     "chondrosim models defects open to the joint");
   return CHS_OK;
 }

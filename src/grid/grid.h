@@ -29,10 +29,15 @@ typedef struct chs_grid {
   double cy, cz;     /* 1/dy^2 (0 if y is not resolved), 1/dz^2 */
   double *vol;       /* cell volume per owned i (mm^3; cartesian2d per mm of depth in y) */
 
-  unsigned char *lesion; /* owned cells, 1 inside the lesion */
-  double lesion_volume;  /* global, mm^3 */
-  double lesion_area;    /* global area of the lesion's opening at the surface, mm^2 */
-  double domain_volume;  /* global, mm^3 */
+  unsigned char *lesion;    /* owned cells, 1 inside the lesion (diffuse OA: everywhere) */
+  unsigned char *footprint; /* owned columns (x fastest), 1 if the surface cell is lesion */
+  double lesion_volume;     /* global, mm^3 of the grid (cartesian2d: per mm of y) */
+  double lesion_area;       /* global area of the lesion's opening at the surface, mm^2 */
+  double domain_volume;     /* global, mm^3 */
+  /* The real lesion: equal to the grid values in axisymmetric and 3D runs; a cartesian2d
+   * slice stands for a lesion of area pi R^2 (cylinder, ellipsoid) or w^2 (mask, diffuse:
+   * extruded over its own width w). phys_scale = real / slice, in mm. */
+  double lesion_area_phys, lesion_volume_phys, phys_scale;
 } chs_grid;
 
 chs_status chs_grid_create(const chs_config *cfg, const chs_par *par, chs_grid **out);

@@ -32,20 +32,24 @@ const char *chs_metric_name(int m)
     built = 1;
   }
   if (m < CHS_M_NOUTCOMES) return outcome_names[m];
+  if (m < CHS_M_TOTAL0) return chs_pool_names[m - CHS_M_POOL0];
   return names[m - CHS_M_TOTAL0];
 }
 
 const char *chs_metric_unit(int m)
 {
   if (m < CHS_M_NOUTCOMES) return outcome_units[m];
+  if (m < CHS_M_TOTAL0) return chs_pool_units[m - CHS_M_POOL0];
   if (m < CHS_M_LESION0) return total_units[m - CHS_M_TOTAL0];
   return chs_field_units[(m - CHS_M_TOTAL0) % CHS_NF];
 }
 
-void chs_metrics_compute(const chs_model *m, const double *y, double cells_injected,
-                         double fluid_I, double *values)
+void chs_metrics_compute(chs_model *m, const double *y, double injected, double lost,
+                         double *values)
 {
   const chs_grid *g = m->grid;
+  chs_model_sync_pools(m, y);
+  const double *P = m->pools;
   /* sums: [0..NF) total amount, [NF..2NF) lesion amount, then lesion k, lesion k+f,
    * healthy k amount, healthy volume */
   enum { S_TOT = 0, S_LES = CHS_NF, S_K = 2 * CHS_NF, S_KF, S_HK, S_HV, S_N };
@@ -84,10 +88,18 @@ void chs_metrics_compute(const chs_model *m, const double *y, double cells_injec
   values[CHS_M_HYALINE_FRACTION] = sums[S_KF] > 0 ? sums[S_K] / sums[S_KF] : 0.0;
   values[CHS_M_PROTEOGLYCAN] = values[CHS_M_LESION0 + CHS_F_PROTEOGLYCAN];
   values[CHS_M_INFLAMMATION] = values[CHS_M_LESION0 + CHS_F_CYTOKINE];
-  values[CHS_M_INFLAMMATION_FLUID] = fluid_I;
-  values[CHS_M_MSC_TISSUE] = sums[S_TOT + CHS_F_MSC];
-  values[CHS_M_MSC_RETAINED] = cells_injected > 0 ? sums[S_TOT + CHS_F_MSC] / cells_injected : 0.0;
-  values[CHS_M_CHONDROCYTES_LESION] = sums[S_LES + CHS_F_CHONDROCYTE];
+  values[CHS_M_INFLAMMATION_FLUID] = P[CHS_P_I];
+  /* Real cell counts: a cartesian2d slice stands for the whole lesion (grid.h). */
+  double tissue = sums[S_TOT + CHS_F_MSC] * g->phys_scale;
+  double joint = tissue + P[CHS_P_N] + P[CHS_P_ELSEWHERE];
+  values[CHS_M_MSC_TISSUE] = tissue;
+  values[CHS_M_MSC_RETAINED] = injected > 0 ? joint / injected : 0.0;
+  values[CHS_M_CHONDROCYTES_LESION] = sums[S_LES + CHS_F_CHONDROCYTE] * g->phys_scale;
   values[CHS_M_HEALTHY_MATRIX] = sums[S_HV] > 0 ? sums[S_HK] / sums[S_HV] : 0.0;
-  values[CHS_M_CELLS_INJECTED] = cells_injected;
+  values[CHS_M_CELLS_INJECTED] = injected;
+  values[CHS_M_CELLS_LOST] = lost;
+  double accounted = joint + P[CHS_P_MARROW] + P[CHS_P_CLEARED] + P[CHS_P_DIED] +
+                     P[CHS_P_DIFFERENTIATED] - P[CHS_P_PROLIFERATED] + lost;
+  values[CHS_M_LEDGER_RESIDUAL] = injected > 0 ? (injected - accounted) / injected : 0.0;
+  for (int q = 0; q < CHS_NPOOL; q++) values[CHS_M_POOL0 + q] = P[q];
 }

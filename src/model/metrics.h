@@ -13,19 +13,25 @@
   X(CHS_M_PROTEOGLYCAN, "proteoglycan", "fraction of native", "lesion mean of proteoglycan") \
   X(CHS_M_INFLAMMATION, "inflammation", "relative", "lesion mean of cytokine")               \
   X(CHS_M_INFLAMMATION_FLUID, "inflammation_fluid", "relative", "cytokine of the synovial fluid") \
-  X(CHS_M_MSC_RETAINED, "msc_retained", "1", "MSCs in tissue and fluid / cells injected so far") \
-  X(CHS_M_MSC_TISSUE, "msc_tissue", "cells", "MSCs in the tissue")                           \
+  X(CHS_M_MSC_RETAINED, "msc_retained", "1",                                                 \
+    "MSCs in the joint (tissue, fluid, attached elsewhere) / cells injected so far")           \
+  X(CHS_M_MSC_TISSUE, "msc_tissue", "cells", "MSCs in the simulated tissue")                  \
   X(CHS_M_CHONDROCYTES_LESION, "chondrocytes_lesion", "cells", "chondrocytes in the lesion")  \
   X(CHS_M_HEALTHY_MATRIX, "healthy_matrix", "fraction of native", "mean collagen2 outside the lesion") \
-  X(CHS_M_CELLS_INJECTED, "cells_injected", "cells", "cells delivered so far")
+  X(CHS_M_CELLS_INJECTED, "cells_injected", "cells", "cells delivered so far")                \
+  X(CHS_M_CELLS_LOST, "cells_lost_at_delivery", "cells", "the share of doses that never arrives") \
+  X(CHS_M_LEDGER_RESIDUAL, "ledger_residual", "1",                                           \
+    "(injected - all cells accounted for) / injected: the cell balance, ideally 0")
 
 enum {
 #define CHS_X_M(id, name, unit, doc) id,
   CHS_OUTCOME_LIST(CHS_X_M)
 #undef CHS_X_M
   CHS_M_NOUTCOMES,
-  /* then, per field f: total (amount over the domain), lesion mean, minimum */
-  CHS_M_TOTAL0 = CHS_M_NOUTCOMES,
+  /* then the fluid pools and ledger counters (joint.h), then per field f: total (amount
+   * over the grid), lesion mean, minimum */
+  CHS_M_POOL0 = CHS_M_NOUTCOMES,
+  CHS_M_TOTAL0 = CHS_M_POOL0 + CHS_NPOOL,
   CHS_M_LESION0 = CHS_M_TOTAL0 + CHS_NF,
   CHS_M_MIN0 = CHS_M_LESION0 + CHS_NF,
   CHS_NMETRICS = CHS_M_MIN0 + CHS_NF
@@ -34,8 +40,8 @@ enum {
 const char *chs_metric_name(int m);
 const char *chs_metric_unit(int m);
 
-/* values[CHS_NMETRICS]; cells_injected: the therapy's count so far; fluid_I: the pool. */
-void chs_metrics_compute(const chs_model *m, const double *y, double cells_injected,
-                         double fluid_I, double *values);
+/* values[CHS_NMETRICS]; injected and lost: the therapy's counts so far. Collective. */
+void chs_metrics_compute(chs_model *m, const double *y, double injected, double lost,
+                         double *values);
 
 #endif

@@ -1,11 +1,13 @@
 /* The model on this rank's block: rates, transport, the native state, the initial
  * condition and the right-hand side dy/dt = reactions + transport that the integrator
- * calls. State layout: CHS_NF interleaved values per owned cell, x fastest. */
+ * calls. State layout: CHS_NF interleaved values per owned cell, x fastest; then, on
+ * rank 0 only, the CHS_NPOOL synovial-fluid pools and ledger counters (joint.h). */
 #ifndef CHS_MODEL_H
 #define CHS_MODEL_H
 
 #include "config/config.h"
 #include "grid/grid.h"
+#include "model/joint.h"
 #include "model/native.h"
 #include "model/reactions.h"
 #include "model/transport.h"
@@ -20,6 +22,13 @@ typedef struct chs_model {
   double *ug;         /* ghosted copy of the state (CHS_NF per cell) */
   double *D;          /* ghosted diffusivities (CHS_ND per cell) */
   chs_halo *halo;
+  double *filler;     /* ghosted: 1 in lesion cells (where a carrier sets the filler) */
+  chs_joint joint;
+  int npool_local;    /* CHS_NPOOL on rank 0, else 0 */
+  double pools[CHS_NPOOL]; /* rank 0's pool values, broadcast by chs_model_sync_pools */
+  bool diffuse;       /* diffuse OA: cells and matrix lowered everywhere at t = 0 */
+  double oa_cells, oa_proteoglycan, oa_collagen;
+  double marrow_rate; /* cells/day entering the lesion from the bone (subchondral route) */
   long nrhs;          /* right-hand side evaluations */
 } chs_model;
 
@@ -28,8 +37,12 @@ chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_
                             chs_model **out);
 void chs_model_destroy(chs_model **m);
 
+/* Length of this rank's part of the state vector. */
+long chs_model_state_length(const chs_model *m);
+
 /* Native tissue everywhere, the lesion emptied (cells and matrix 0, solutes at their
- * fluid values). Doses are applied separately (therapy.h). */
+ * fluid values), the fluid pools at rest; diffuse OA lowers cells and matrix everywhere.
+ * Doses are applied separately (therapy.h). */
 void chs_model_initial_state(const chs_model *m, double *y);
 
 /* Collective (halo exchange). ydot = f(t, y). */
@@ -39,7 +52,11 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot);
  * m->ug and m->D describe y. Used by the rhs and the preconditioner set-up. */
 void chs_model_load_state(chs_model *m, const double *y);
 
-/* Per-field absolute tolerance scale (atol = solver.atol * scale). */
-void chs_model_field_scales(const chs_model *m, double scale[CHS_NF]);
+/* Collective: m->pools = rank 0's pool part of y. */
+void chs_model_sync_pools(chs_model *m, const double *y);
+
+/* Absolute tolerances: solver.atol times each field's scale, and each pool's scale
+ * (dose_scale: the largest dose, for the cell counters). */
+void chs_model_tolerances(const chs_model *m, double atol, double dose_scale, double *out);
 
 #endif

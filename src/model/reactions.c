@@ -124,6 +124,17 @@ void chs_react(const chs_rates *r, double c_max, const double u[CHS_NF], double 
                      r->k_f0 * f;
 }
 
+void chs_react_msc_flows(const chs_rates *r, const double u[CHS_NF], double *proliferated,
+                         double *differentiated, double *died)
+{
+  helpers e;
+  eval_helpers(r, u, &e);
+  double s = u[CHS_F_MSC], rho = s + u[CHS_F_CHONDROCYTE];
+  *proliferated = r->r_s * r->A_d * e.fn * s * (1.0 - rho / r->rho_max);
+  *differentiated = r->k_d * r->A_d * e.H * e.h * e.q * s;
+  *died = r->delta_s * s;
+}
+
 void chs_react_jacobian(const chs_rates *r, double c_max, const double u[CHS_NF],
                         double J[CHS_NF * CHS_NF])
 {

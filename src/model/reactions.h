@@ -27,6 +27,11 @@ void chs_rates_from_config(const chs_config *cfg, chs_rates *r);
 /* R = reaction rates at state u; c_max is the local chondrocyte carrying capacity. */
 void chs_react(const chs_rates *r, double c_max, const double u[CHS_NF], double R[CHS_NF]);
 
+/* The MSC rate split into its parts (cells/mm^3/day): net proliferation, differentiation
+ * into chondrocytes and death; R_msc = proliferated - differentiated - died. */
+void chs_react_msc_flows(const chs_rates *r, const double u[CHS_NF], double *proliferated,
+                         double *differentiated, double *died);
+
 /* J[a*CHS_NF + b] = dR_a/du_b. */
 void chs_react_jacobian(const chs_rates *r, double c_max, const double u[CHS_NF],
                         double J[CHS_NF * CHS_NF]);

@@ -1,30 +1,38 @@
-/* The treatment as a list of dose events (day, route, cells). Each event is a
+/* The treatment as a time-ordered list of events: cell doses by route, the end of a
+ * subchondral inflow, growth-factor (PRP) and exosome boluses. Each event is a
  * discontinuity: the run stops the integrator exactly at its day, applies it to the
- * state and restarts. Issue #3 adds routes, schedules and cell-free events here. */
+ * state and restarts the integrator. */
 #ifndef CHS_THERAPY_H
 #define CHS_THERAPY_H
 
 #include "config/config.h"
 #include "model/model.h"
 
-#define CHS_MAX_EVENTS 256
+#define CHS_MAX_EVENTS 512
+
+enum { CHS_EV_CELLS, CHS_EV_MARROW_END, CHS_EV_PRP, CHS_EV_EXOSOMES };
 
 typedef struct {
   double day;
-  int route; /* CHS_ROUTE_* */
-  double cells;
-} chs_dose_event;
+  int kind;   /* CHS_EV_* */
+  int route;  /* CHS_ROUTE_* for cell doses */
+  double amount; /* cells, cells/day (marrow end), ng/mL (PRP), MSC-equivalents (exosomes) */
+} chs_event;
 
 typedef struct {
   int n;
-  chs_dose_event ev[CHS_MAX_EVENTS];
-  double eta_il; /* fraction of an intralesional dose that stays in the lesion */
+  chs_event ev[CHS_MAX_EVENTS];
+  double eta_il, eta_b, tau_b;
+  double injected; /* cells delivered so far */
+  double lost;     /* cells lost at delivery (the 1 - eta share) */
+  double largest_dose;
 } chs_therapy;
 
 chs_status chs_therapy_build(const chs_config *cfg, chs_therapy *th);
 /* Index of the first event with day >= t (n if none). */
 int chs_therapy_next(const chs_therapy *th, double t);
-/* Applies event e to the state; returns the cells it delivered. */
-double chs_therapy_apply(const chs_therapy *th, int e, const chs_model *m, double *y);
+/* Applies event e: changes the state y (tissue cells or, on rank 0, the pools) and the
+ * model's marrow inflow rate; updates the injected and lost counts. */
+void chs_therapy_apply(chs_therapy *th, int e, chs_model *m, double *y);
 
 #endif

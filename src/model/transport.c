@@ -14,11 +14,24 @@ void chs_transport_from_config(const chs_config *cfg, chs_transport *tp)
   tp->h_top = cfg->joint_h_m;
   tp->kappa = cfg->joint_partition;
   for (int f = 0; f < CHS_ND; f++) tp->fluid[f] = 0.0;
-  tp->fluid[CHS_F_GROWTH_FACTOR] = cfg->joint_G_fluid;
+  tp->fluid[CHS_F_GROWTH_FACTOR] = 0.0; /* the fluid pools set these during the run */
   tp->fluid[CHS_F_CYTOKINE] = cfg->patient_inflammation;
   tp->fluid[CHS_F_OXYGEN] = cfg->oxygen_n_sf;
   tp->h_bone = cfg->oxygen_h_bone;
   tp->n_bone = cfg->oxygen_n_bone;
+  tp->carrier_cell = cfg->carrier_cell_D;
+  tp->carrier_solute = cfg->carrier_solute_D;
+  tp->filler = NULL;
+}
+
+void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND])
+{
+  chs_transport t = *tp;
+  t.D_s *= tp->carrier_cell;
+  t.D_c *= tp->carrier_cell;
+  t.Dg_free *= tp->carrier_solute;
+  t.Di_free *= tp->carrier_solute;
+  chs_transport_coefficients(&t, u, D);
 }
 
 void chs_transport_coefficients(const chs_transport *tp, const double *u, double D[CHS_ND])
@@ -46,7 +59,12 @@ void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g,
 {
   long n = (long)g->nghost;
 #pragma omp parallel for schedule(static)
-  for (long c = 0; c < n; c++) chs_transport_coefficients(tp, ug + c * CHS_NF, D + c * CHS_ND);
+  for (long c = 0; c < n; c++) {
+    if (tp->filler && tp->filler[c] > 0.0)
+      chs_transport_coefficients_filler(tp, ug + c * CHS_NF, D + c * CHS_ND);
+    else
+      chs_transport_coefficients(tp, ug + c * CHS_NF, D + c * CHS_ND);
+  }
 }
 
 /* Exchange coefficient of the solute boundaries: top is Robin to the fluid for the

@@ -16,6 +16,8 @@ typedef struct {
   double h_top, kappa;              /* surface mass transfer (mm/day), partition */
   double fluid[CHS_ND];             /* fluid values U at the surface (solutes only) */
   double h_bone, n_bone;            /* bone-side oxygen exchange */
+  double carrier_cell, carrier_solute; /* filler multipliers of an intralesional carrier */
+  const double *filler;             /* ghosted, 1 in lesion cells (carrier filler), or NULL */
 } chs_transport;
 
 void chs_transport_from_config(const chs_config *cfg, chs_transport *tp);
@@ -30,7 +32,10 @@ static inline double chs_harmonic(double a, double b)
   return s > 0.0 ? 2.0 * a * b / s : 0.0;
 }
 
-/* Fills D (ghosted, CHS_ND per cell) from the ghosted state ug. */
+/* The same in a lesion cell, whose filler (M = 0) is the carrier's. */
+void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND]);
+
+/* Fills D (ghosted, CHS_ND per cell) from the ghosted state ug (and tp->filler). */
 void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g, const double *ug,
                                      double *D);
 

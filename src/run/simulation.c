@@ -32,7 +32,6 @@ typedef struct {
   chs_therapy therapy;
   chs_series series;
   double *y, *atol;
-  double injected;
   double metrics[CHS_NMETRICS];
 } run_state;
 
@@ -51,7 +50,7 @@ static void psolve_cb(const double *r, double *z, void *ctx)
 
 static chs_status record_metrics(run_state *rs, double t, const double *y)
 {
-  chs_metrics_compute(rs->model, y, rs->injected, rs->model->tp.fluid[CHS_F_CYTOKINE], rs->metrics);
+  chs_metrics_compute(rs->model, y, rs->therapy.injected, rs->therapy.lost, rs->metrics);
   CHS_CHECK(chs_series_push(&rs->series, t, rs->metrics));
   return chs_output_add_metrics(rs->out, t, rs->metrics);
 }
@@ -164,7 +163,7 @@ static chs_status time_loop(run_state *rs, double wall0)
 
   /* Events on day 0 shape the initial state. */
   while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= 0.0)
-    rs->injected += chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
+    chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
   CHS_CHECK(record_metrics(rs, 0.0, rs->y));
   if (oi < times->n && times->v[oi] <= 0.0) {
     CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF)));
@@ -172,7 +171,7 @@ static chs_status time_loop(run_state *rs, double wall0)
   }
 
   chs_ode ode = {
-      .nlocal = (long)(rs->grid->nlocal * CHS_NF),
+      .nlocal = chs_model_state_length(rs->model),
       .comm = chs_par_comm(rs->par),
       .ctx = rs,
       .rhs = rhs_cb,
@@ -206,9 +205,9 @@ static chs_status time_loop(run_state *rs, double wall0)
       progress(rs, t, wall0, steps, true);
     }
     if (ev < rs->therapy.n && t >= rs->therapy.ev[ev].day) {
-      memcpy(rs->y, y, sizeof(double) * rs->grid->nlocal * CHS_NF);
+      memcpy(rs->y, y, sizeof(double) * (size_t)chs_model_state_length(rs->model));
       while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= t)
-        rs->injected += chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
+        chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
       CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
       CHS_CHECK(record_metrics(rs, t, rs->y));
     }
@@ -255,17 +254,14 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   if (cfg->solver_preconditioner != CHS_PC_NONE)
     CHS_TRY(st, chs_precond_create(rs.model, cfg->solver_preconditioner, &rs.pc), done);
 
-  size_t n = rs.grid->nlocal * CHS_NF;
+  size_t n = (size_t)chs_model_state_length(rs.model);
   rs.y = malloc(sizeof(double) * n);
   rs.atol = malloc(sizeof(double) * n);
   if (!rs.y || !rs.atol) {
     st = chs_error(CHS_ERR_NOMEM, "out of memory (state of %zu values)", n);
     goto done;
   }
-  double scale[CHS_NF];
-  chs_model_field_scales(rs.model, scale);
-  for (size_t c = 0; c < rs.grid->nlocal; c++)
-    for (int f = 0; f < CHS_NF; f++) rs.atol[c * CHS_NF + f] = cfg->solver_atol * scale[f];
+  chs_model_tolerances(rs.model, cfg->solver_atol, rs.therapy.largest_dose, rs.atol);
   chs_model_initial_state(rs.model, rs.y);
 
   snprintf(res->run_dir, sizeof res->run_dir, "%s/%s", opt->out_dir ? opt->out_dir : cfg->output_dir,

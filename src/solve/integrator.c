@@ -70,11 +70,11 @@ static chs_status configure(chs_integrator *it, double t0)
   CV_CHECK(CVodeSetMaxOrd(it->cvode, o->max_order), "max order");
   CV_CHECK(CVodeSetMaxNumSteps(it->cvode, o->max_steps), "max steps");
   CV_CHECK(CVodeSetMaxStep(it->cvode, o->max_step), "max step");
+  CV_CHECK(CVodeSetLinearSolver(it->cvode, it->ls, NULL), "linear solver");
   /* GMRES stops at linear_tolerance x the Newton tolerance. CVODE's default (0.05) leaves
    * noise that the order-3..5 error estimate amplifies into tiny steps: on the default
    * scenario 0.05 -> 1e-3 cut the steps from ~13600 to ~400 (see scripts/bench.sh). */
   CV_CHECK(CVodeSetEpsLin(it->cvode, o->linear_tolerance), "linear tolerance");
-  CV_CHECK(CVodeSetLinearSolver(it->cvode, it->ls, NULL), "linear solver");
   if (o->psetup && o->psolve)
     CV_CHECK(CVodeSetPreconditioner(it->cvode, psetup_adapter, psolve_adapter), "preconditioner");
   return CHS_OK;

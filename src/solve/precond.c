@@ -13,6 +13,7 @@ struct chs_precond {
   double *lu;   /* per owned cell: LU factors of the (Schur-updated) diagonal block */
   int *piv;     /* per owned cell: pivot rows */
   double *up, *down, *diag; /* per owned cell, CHS_ND: vertical couplings, diffusion diagonal */
+  double pool_inv[CHS_NPOOL];   /* rank 0: 1 / (1 - gamma dP'/dP), the pools' diagonal */
 };
 
 /* In-place LU with partial pivoting of an NB×NB row-major block. */
@@ -104,8 +105,12 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
   chs_model_load_state(m, y);
   chs_transport_linearize(&m->tp, g, m->D, p->diag, p->up, p->down);
   p->gamma = gamma;
+  if (m->npool_local) {
+    double d[CHS_NPOOL];
+    chs_joint_diagonal(&m->joint, y + g->nlocal * NB, d);
+    for (int q = 0; q < CHS_NPOOL; q++) p->pool_inv[q] = 1.0 / (1.0 - gamma * d[q]);
+  }
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const size_t kstride = (size_t)nx * (size_t)ny;
   const int coupled = p->kind == CHS_PC_COLUMN;
   int failed = 0;
 #pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
@@ -135,7 +140,6 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
         }
         if (lu_factor(a, p->piv + c * NB)) failed = 1;
         prev = c;
-        (void)kstride;
       }
     }
   return failed;
@@ -151,7 +155,6 @@ void chs_precond_solve(const chs_precond *p, const double *r, double *z)
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++) {
       double w[NB];
-      size_t prev = 0;
       for (int k = 0; k < nz; k++) { /* forward: y'_k = r_k - L_k D'^{-1}_{k-1} y'_{k-1} */
         size_t c = chs_grid_owned(g, i, j, k);
         double *zk = z + c * NB;
@@ -160,9 +163,7 @@ void chs_precond_solve(const chs_precond *p, const double *r, double *z)
           for (int f = 0; f < CHS_ND; f++) zk[f] += gamma * p->up[c * CHS_ND + f] * w[f];
         memcpy(w, zk, sizeof w);
         lu_solve(p->lu + c * NB2, p->piv + c * NB, w);
-        prev = c;
       }
-      (void)prev;
       for (int k = nz - 1; k >= 0; k--) { /* backward: x_k = D'^{-1}_k (y'_k - U_k x_{k+1}) */
         size_t c = chs_grid_owned(g, i, j, k);
         double *zk = z + c * NB;
@@ -173,4 +174,8 @@ void chs_precond_solve(const chs_precond *p, const double *r, double *z)
         lu_solve(p->lu + c * NB2, p->piv + c * NB, zk);
       }
     }
+  if (p->m->npool_local) {
+    size_t o = g->nlocal * NB;
+    for (int q = 0; q < CHS_NPOOL; q++) z[o + q] = r[o + q] * p->pool_inv[q];
+  }
 }
