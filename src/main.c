@@ -8,11 +8,14 @@
 #include "chs_buildinfo.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/threads.h"
 #include "core/status.h"
 #include "io/output.h"
 #include "par/par.h"
 #include "run/simulation.h"
 #include "solve/integrator.h"
+#include "study/study.h"
+#include "study/sweep.h"
 
 static const char *usage_main =
     "usage: chondrosim <command> [options]\n"
@@ -23,6 +26,8 @@ static const char *usage_main =
     "  run CONFIG     run a scenario, writing results/<run>/\n"
     "  check CONFIG   validate a scenario (all layers and --set) without running it\n"
     "  info           version, libraries; --params lists every configuration key\n"
+    "  compare STUDY  run a matrix of scenarios side by side and rank them\n"
+    "  sweep SWEEP    run a parameter sweep locally, or write its Slurm job array\n"
     "\n"
     "`chondrosim <command> --help` describes a command. Exit codes:\n"
     "  0 success, 2 bad command line, 3 invalid configuration, 4 file or HDF5 error,\n"
@@ -178,6 +183,132 @@ static chs_status cmd_run(cli *c, chs_config *cfg, const char *cmdline)
   return CHS_OK;
 }
 
+/* ---- compare and sweep: studies of many runs (src/study/) */
+
+static const char *usage_compare =
+    "usage: chondrosim compare STUDY.ini [--out DIR] [--groups G] [--models DIR] [--quiet]\n"
+    "                          [--no-plot]\n"
+    "\n"
+    "Runs every scenario of the study's [matrix] (the cartesian product of its value lists over\n"
+    "the [study] base config, plus the fixed [set] overrides) into results/<study>/<scenario>/,\n"
+    "then writes results/<study>/comparison.csv (one row per scenario: its values, status and\n"
+    "every summary.csv column) and prints the scenarios ranked by [study] rank_by. The whole\n"
+    "matrix is validated before anything runs. A failed scenario does not stop the others; the\n"
+    "exit code is then non-zero. comparison.png is drawn by scripts/plot_compare.py if present.\n"
+    "  --out DIR     results root instead of the base config's output.dir\n"
+    "  --groups G    run G scenarios at once, each on its own share of the MPI ranks\n"
+    "                (default: one group per rank, at most one per scenario)\n"
+    "  --no-plot     do not call scripts/plot_compare.py\n"
+    "Under MPI: mpirun -n 8 chondrosim compare STUDY.ini --groups 4 (2 ranks per scenario).\n";
+
+static const char *usage_sweep =
+    "usage: chondrosim sweep SWEEP.ini [--jobs N] [--rows LIST] [--out DIR] [--models DIR]\n"
+    "                        [--slurm] [--dry-run] [--quiet]\n"
+    "\n"
+    "Expands the sweep ([values] lists, range(lo, hi, n), logrange(lo, hi, n); [lhs] Latin\n"
+    "hypercube samples with [sweep] seed) into results/<sweep>/manifest.csv and runs its rows\n"
+    "into results/<sweep>/r0000/, r0001/, ... A row is done when its summary.csv exists: running\n"
+    "again skips done rows and retries failed ones.\n"
+    "  --jobs N      run N rows at once, each on its own share of the MPI ranks (default: one\n"
+    "                per rank; N rows at once need at least N ranks: mpirun -n N ...)\n"
+    "  --rows LIST   only these rows, e.g. 3, 0-7 or 1,4-6 (a Slurm array task runs one)\n"
+    "  --slurm       run nothing: write results/<sweep>/sweep.sbatch (a job array over the rows\n"
+    "                not done, throttled by [slurm] throttle), collect.sbatch (runs\n"
+    "                scripts/aggregate.py after the array, afterany) and submit.sh\n"
+    "  --dry-run     print the manifest and stop\n"
+    "Afterwards /usr/bin/python3 scripts/aggregate.py results/<sweep> joins every row's summary\n"
+    "into results/<sweep>/sweep.csv.\n";
+
+typedef struct {
+  const char *file, *out_dir, *models_dir, *rows;
+  int groups, jobs;
+  int quiet, help, slurm, dry_run, no_plot;
+} study_cli;
+
+static chs_status positive_arg(const char *opt, const char *v, int *out)
+{
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end || n < 1 || n > 1000000)
+    return chs_error(CHS_ERR_USAGE, "%s %s: expected a whole number >= 1", opt, v);
+  *out = (int)n;
+  return CHS_OK;
+}
+
+/* Options of compare (sweep = 0) and sweep (sweep = 1). */
+static chs_status parse_study_args(int argc, char **argv, int sweep, study_cli *c)
+{
+  memset(c, 0, sizeof *c);
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    int takes_value = !strcmp(a, "--out") || !strcmp(a, "--models") ||
+                      (!sweep && !strcmp(a, "--groups")) ||
+                      (sweep && (!strcmp(a, "--jobs") || !strcmp(a, "--rows")));
+    if (takes_value && i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) c->help = 1;
+    else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) c->quiet = 1;
+    else if (!strcmp(a, "--out")) c->out_dir = argv[++i];
+    else if (!strcmp(a, "--models")) c->models_dir = argv[++i];
+    else if (!sweep && !strcmp(a, "--groups")) CHS_CHECK(positive_arg(a, argv[++i], &c->groups));
+    else if (!sweep && !strcmp(a, "--no-plot")) c->no_plot = 1;
+    else if (sweep && !strcmp(a, "--jobs")) CHS_CHECK(positive_arg(a, argv[++i], &c->jobs));
+    else if (sweep && !strcmp(a, "--rows")) c->rows = argv[++i];
+    else if (sweep && !strcmp(a, "--slurm")) c->slurm = 1;
+    else if (sweep && !strcmp(a, "--dry-run")) c->dry_run = 1;
+    else if (a[0] == '-') return chs_error(CHS_ERR_USAGE, "unknown option '%s' (try --help)", a);
+    else if (!c->file) c->file = a;
+    else return chs_error(CHS_ERR_USAGE, "unexpected argument '%s' (try --help)", a);
+  }
+  if (!c->file && !c->help)
+    return chs_error(CHS_ERR_USAGE, "missing %s file (try --help)", sweep ? "SWEEP" : "STUDY");
+  return CHS_OK;
+}
+
+static chs_status cmd_compare(int argc, char **argv, const char *cmdline)
+{
+  study_cli c;
+  CHS_CHECK(parse_study_args(argc, argv, 0, &c));
+  if (c.help) {
+    if (chs_par_world_rank() == 0) fputs(usage_compare, stdout);
+    return CHS_OK;
+  }
+  chs_compare_options opt = {.out_dir = c.out_dir, .models_dir = c.models_dir, .groups = c.groups,
+                             .quiet = c.quiet != 0, .no_plot = c.no_plot != 0,
+                             .command_line = cmdline};
+  return chs_compare(c.file, &opt);
+}
+
+static chs_status cmd_sweep(int argc, char **argv, const char *cmdline)
+{
+  study_cli c;
+  CHS_CHECK(parse_study_args(argc, argv, 1, &c));
+  if (c.help) {
+    if (chs_par_world_rank() == 0) fputs(usage_sweep, stdout);
+    return CHS_OK;
+  }
+  chs_sweep_options opt = {.out_dir = c.out_dir, .models_dir = c.models_dir, .rows = c.rows,
+                           .jobs = c.jobs, .slurm = c.slurm != 0, .dry_run = c.dry_run != 0,
+                           .quiet = c.quiet != 0, .command_line = cmdline};
+  return chs_sweep(c.file, &opt);
+}
+
+/* Threads per rank (OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, capped at the cores this
+ * rank can use; see core/threads.h), logged unless --quiet. Collective over the world. */
+static void setup_threads(int argc, char **argv)
+{
+  unsigned char mask[CHS_CPUMASK_BYTES];
+  int cpus = chs_cpu_affinity(mask);
+  int sharing = chs_par_node_sharing(mask, CHS_CPUMASK_BYTES);
+  chs_thread_choice t = chs_threads_setup(cpus, sharing);
+  int quiet = 0;
+  for (int i = 2; i < argc; i++) quiet |= !strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q");
+  if (t.oversubscribed)
+    chs_log(CHS_LOG_WARN, "%d OpenMP threads per rank but only %d core(s) available to each: "
+            "oversubscribed (%s)", t.threads, t.available, t.reason);
+  else if (!quiet)
+    chs_log(CHS_LOG_INFO, "threads per rank: %d (%s)", t.threads, t.reason);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -194,6 +325,8 @@ int main(int argc, char **argv)
     return chs_status_exit_code(st);
   }
   chs_log_init(chs_par_world_rank(), CHS_LOG_INFO);
+  if (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep"))
+    setup_threads(argc, argv);
   cli c;
   memset(&c, 0, sizeof c);
   chs_config *cfg = calloc(1, sizeof *cfg);
@@ -211,13 +344,17 @@ int main(int argc, char **argv)
     st = parse_args(argc, argv, 2, &c, 1);
     if (st == CHS_OK) st = cmd_check(&c, cfg);
   }
+  else if (!strcmp(cmd, "compare"))
+    st = cmd_compare(argc, argv, cmdline);
+  else if (!strcmp(cmd, "sweep"))
+    st = cmd_sweep(argc, argv, cmdline);
   else if (!strcmp(cmd, "info"))
     {
     st = parse_args(argc, argv, 2, &c, 0);
     if (st == CHS_OK) st = cmd_info(&c);
   }
   else
-    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info; try --help)", cmd);
+    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info, compare, sweep; try --help)", cmd);
 
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */

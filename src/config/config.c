@@ -504,6 +504,13 @@ static chs_status check_consistency(chs_config *cfg)
                      "cylinder, ellipsoid, mask (or route intra_articular)", ORIGIN("therapy.route"),
                      chs_config_enum_name("therapy.route", cfg->therapy_route),
                      chs_config_enum_name("lesion.shape", cfg->lesion_shape));
+  if (cfg->therapy_cell_type == CHS_CELLS_CHONDROCYTE && cfg->therapy_route != CHS_ROUTE_INTRALESIONAL &&
+      cfg->therapy_route != CHS_ROUTE_NONE)
+    return chs_error(CHS_ERR_CONFIG, "%s: therapy.cell_type = chondrocyte is implanted into the lesion; "
+                     "allowed route: intralesional", ORIGIN("therapy.cell_type"));
+  if (strcmp(cfg->therapy_carrier, "none") && cfg->therapy_route != CHS_ROUTE_INTRALESIONAL)
+    return chs_error(CHS_ERR_CONFIG, "%s: therapy.carrier = %s fills the lesion, so it needs "
+                     "therapy.route = intralesional", ORIGIN("therapy.carrier"), cfg->therapy_carrier);
   if (cfg->lesion_shape == CHS_LESION_MASK && !cfg->lesion_mask_file[0])
     return chs_error(CHS_ERR_CONFIG, "%s: lesion.shape = mask needs lesion.mask_file",
                      ORIGIN("lesion.shape"));

@@ -53,6 +53,8 @@
   E(therapy, route, "intralesional", "none|intralesional|intra_articular|subchondral",             \
     "delivery route of the cell doses")                                                            \
   R(therapy, dose, "1e7", 0, 1e12, "cells", "cells per dose")                                      \
+  E(therapy, cell_type, "msc", "msc|chondrocyte",                                                  \
+    "cells delivered: MSCs, or chondrocytes (autologous chondrocyte implantation; intralesional)") \
   S(therapy, source, "bone_marrow", "cell source: models/sources/<source>.ini (bone_marrow, adipose, ...)") \
   R(therapy, day, "0", 0, 36500, "day", "day of the first dose")                                   \
   I(therapy, doses, "1", 1, 1000, "number of doses (a maintenance course when > 1)")               \
@@ -67,6 +69,10 @@
   L(output, times, "0 14 42 56 90 180 365 540 730", 0, 36500, "day",                               \
     "simulated days at which all fields are written (within [0, run.end_time])")                   \
   I(output, compression, "1", 0, 9, "deflate level of field datasets (0 = off)")                   \
+  /* ---- checkpoint ---- */                                                                       \
+  R(checkpoint, every, "0", 0, 36500, "day",                                                       \
+    "simulated days between checkpoints <run>.chk.h5 (0 = off); the integrator restarts at each, " \
+    "so a restart from one equals the uninterrupted run")                                          \
   /* ---- solver ---- */                                                                           \
   R(solver, rtol, "1e-5", 1e-14, 0.1, "1", "relative tolerance of CVODE")                         \
   R(solver, atol, "1e-8", 1e-20, 1, "1",                                                           \
@@ -141,6 +147,8 @@
   R(joint, k_att, CHS_FROM_MODEL, 0, 1e4, "1/day", "attachment of free MSCs to cartilage")         \
   R(joint, att_inflammation, CHS_FROM_MODEL, 0, 1e3, "1/relative",                                 \
     "rise of attachment with fluid cytokine: k_att (1 + a I)")                                     \
+  R(joint, delta_elsewhere, CHS_FROM_MODEL, 0, 1e3, "1/day",                                     \
+    "net loss of MSCs attached to cartilage outside the lesion (not simulated in space)")         \
   R(joint, k_clrG, CHS_FROM_MODEL, 0, 1e6, "1/day", "growth-factor clearance from the fluid")      \
   R(joint, sigma_sf, CHS_FROM_MODEL, 0, 1e3, "ng/mL/day per cell", "fluid growth factor per free MSC") \
   R(joint, k_I, CHS_FROM_MODEL, 0, 1e4, "1/day", "relaxation of the fluid cytokine to I_base")     \

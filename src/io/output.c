@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/checkpoint_io.h"
 #include "io/xdmf.h"
 
 #define SERIES_CHUNK 256                    /* elements per chunk of the 1-D series */
@@ -403,6 +404,25 @@ static chs_status check_spec(const chs_output_spec *s, const char *dir, const ch
   return CHS_OK;
 }
 
+/* /config: the effective configuration text (replaced on a restart). */
+static herr_t write_config(const chs_output *o, hid_t file, const char *config_text, hid_t dxpl)
+{
+  const char *text = config_text ? config_text : "";
+  if (H5Lexists(file, "config", H5P_DEFAULT) > 0 && H5Ldelete(file, "config", H5P_DEFAULT) < 0)
+    return -1;
+  hid_t t = string_type(text), space = H5Screate(H5S_SCALAR), d = -1;
+  herr_t rc = -1;
+  if (t >= 0 && space >= 0 &&
+      (d = H5Dcreate2(file, "config", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
+    rc = write_by_writer(o, d, t, text, dxpl);
+    if (rc >= 0) rc = set_str_attr(d, "units", "none");
+  }
+  close_id(&d, H5Dclose);
+  close_id(&space, H5Sclose);
+  close_id(&t, H5Tclose);
+  return rc;
+}
+
 /* Writes everything create puts in the new file; *what says what failed. */
 static herr_t write_header(chs_output *o, const chs_output_spec *s, hid_t file, hid_t dxpl,
                            char *what, size_t wlen)
@@ -433,20 +453,7 @@ static herr_t write_header(chs_output *o, const chs_output_spec *s, hid_t file, 
   close_id(&g, H5Gclose);
 
   snprintf(what, wlen, "cannot write /config");
-  {
-    const char *text = s->config_text ? s->config_text : "";
-    hid_t t = string_type(text), space = H5Screate(H5S_SCALAR), d = -1;
-    herr_t rc = -1;
-    if (t >= 0 && space >= 0 &&
-        (d = H5Dcreate2(file, "config", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
-      rc = write_by_writer(o, d, t, text, dxpl);
-      if (rc >= 0) rc = set_str_attr(d, "units", "none");
-    }
-    close_id(&d, H5Dclose);
-    close_id(&space, H5Sclose);
-    close_id(&t, H5Tclose);
-    if (rc < 0) goto done;
-  }
+  if (write_config(o, file, s->config_text, dxpl) < 0) goto done;
 
   snprintf(what, wlen, "cannot create /time");
   if (create_series(file, "time", "day") < 0) goto done;
@@ -465,7 +472,8 @@ done:
   return r;
 }
 
-chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const char *run,
+/* The handle with copies of the spec and the file names; no file is touched. */
+static chs_status new_output(const chs_output_spec *spec, const char *dir, const char *run,
                              chs_output **out)
 {
   if (!out) return chs_error(CHS_ERR_INTERNAL, "chs_output_create: out is NULL");
@@ -481,7 +489,6 @@ chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const
 
   chs_output *o = calloc(1, sizeof *o);
   if (!o) return chs_error(CHS_ERR_NOMEM, "%s: out of memory creating the output", dir);
-  chs_status st = CHS_OK;
   for (int a = 0; a < 3; a++) {
     o->global[a] = spec->global[a];
     o->lo[a] = spec->lo[a];
@@ -520,9 +527,19 @@ chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const
   ok &= (o->partial_name = join3(run, ".partial.h5", "")) != NULL;
   ok &= (o->final_name = join3(run, ".h5", "")) != NULL;
   if (!ok) {
-    st = chs_error(CHS_ERR_NOMEM, "%s: out of memory creating the output", dir);
-    goto fail;
+    chs_output_destroy(&o);
+    return chs_error(CHS_ERR_NOMEM, "%s: out of memory creating the output", dir);
   }
+  *out = o;
+  return CHS_OK;
+}
+
+chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const char *run,
+                             chs_output **out)
+{
+  chs_output *o = NULL;
+  CHS_CHECK(new_output(spec, dir, run, &o));
+  chs_status st = CHS_OK;
 
   /* An old complete file or sidecar of the same name must not pass for this run's. */
   CHS_TRY(st, remove_stale(dir, o->final_path), fail);
@@ -555,6 +572,142 @@ chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const
 fail:
   chs_output_destroy(&o);
   return st;
+}
+
+/* ---------------------------------------------------------------- reopen (restart) */
+
+/* 1-D dataset length, or -1. */
+static hssize_t series_length(hid_t loc, const char *name)
+{
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), space = -1;
+  hssize_t n = -1;
+  if (d >= 0 && (space = H5Dget_space(d)) >= 0) n = H5Sget_simple_extent_npoints(space);
+  close_id(&space, H5Sclose);
+  close_id(&d, H5Dclose);
+  return n;
+}
+
+static herr_t set_length(hid_t loc, const char *name, hsize_t n)
+{
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (d < 0) return -1;
+  herr_t r = H5Dset_extent(d, &n);
+  if (H5Dclose(d) < 0) r = -1;
+  return r;
+}
+
+/* Cuts the open file back to the checkpoint's nsteps steps and rows metric rows, checks
+ * that its first steps are the checkpoint's, and replaces /config. */
+static herr_t rewind_file(chs_output *o, hid_t file, const chs_output_spec *spec,
+                          const chs_output_resume *r, hid_t dxpl, char *what, size_t wlen)
+{
+  hssize_t nt = series_length(file, "time");
+  hid_t g = H5Gopen2(file, "metrics", H5P_DEFAULT);
+  hssize_t nr = g >= 0 ? series_length(g, "time") : -1;
+  herr_t res = -1;
+  snprintf(what, wlen, "it is not a chondrosim output file (no /time or /metrics/time)");
+  if (nt < 0 || nr < 0) goto done;
+  snprintf(what, wlen,
+           "it holds %lld output steps and %lld metric rows, fewer than the checkpoint's %d "
+           "and %ld: it is not the output this checkpoint belongs to",
+           (long long)nt, (long long)nr, r->nsteps, r->metric_rows);
+  if (nt < r->nsteps || nr < r->metric_rows) goto done;
+  if (r->nsteps > 0) {
+    double *t = malloc((size_t)nt * sizeof *t);
+    hid_t d = H5Dopen2(file, "time", H5P_DEFAULT);
+    herr_t rd = t && d >= 0 ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, dxpl, t) : -1;
+    close_id(&d, H5Dclose);
+    int same = rd >= 0 && memcmp(t, r->times, (size_t)r->nsteps * sizeof *t) == 0;
+    free(t);
+    snprintf(what, wlen, "its output times differ from the checkpoint's: it is not the output "
+                         "this checkpoint belongs to");
+    if (!same) goto done;
+  }
+  /* Steps written after the checkpoint (a killed attempt) are written again. */
+  for (int k = r->nsteps;; k++) {
+    char step[32];
+    snprintf(step, sizeof step, "step_%05d", k);
+    if (H5Lexists(file, step, H5P_DEFAULT) <= 0) break;
+    snprintf(what, wlen, "cannot delete /%s (written after the checkpoint)", step);
+    if (H5Ldelete(file, step, H5P_DEFAULT) < 0) goto done;
+  }
+  snprintf(what, wlen, "cannot cut /time and /metrics back to the checkpoint");
+  if (set_length(file, "time", (hsize_t)r->nsteps) < 0 ||
+      set_length(g, "time", (hsize_t)r->metric_rows) < 0)
+    goto done;
+  for (int m = 0; m < o->nmetrics; m++)
+    if (set_length(g, o->metric_names[m], (hsize_t)r->metric_rows) < 0) goto done;
+  snprintf(what, wlen, "cannot replace /config");
+  if (write_config(o, file, spec->config_text, dxpl) < 0) goto done;
+  int restarts = 0;
+  if (H5Aexists(file, "restarts") > 0) {
+    hid_t a = H5Aopen(file, "restarts", H5P_DEFAULT);
+    if (a >= 0) H5Aread(a, H5T_NATIVE_INT, &restarts);
+    close_id(&a, H5Aclose);
+  }
+  snprintf(what, wlen, "cannot update the root attributes");
+  if (set_int_attr(file, "complete", 0) < 0 || set_int_attr(file, "restarts", restarts + 1) < 0)
+    goto done;
+  res = 0;
+done:
+  close_id(&g, H5Gclose);
+  return res;
+}
+
+chs_status chs_output_reopen(const chs_output_spec *spec, const char *dir, const char *run,
+                             const chs_output_resume *r, chs_output **out)
+{
+  chs_output *o = NULL;
+  CHS_CHECK(new_output(spec, dir, run, &o));
+  chs_status st = CHS_OK;
+  if (r->nsteps < 0 || r->metric_rows < 0 || (r->nsteps > 0 && !r->times)) {
+    chs_output_destroy(&o);
+    return chs_error(CHS_ERR_INTERNAL, "chs_output_reopen: bad resume point");
+  }
+  o->times_cap = r->nsteps > 32 ? r->nsteps : 32;
+  if (!(o->times = malloc((size_t)o->times_cap * sizeof *o->times))) {
+    chs_output_destroy(&o);
+    return chs_error(CHS_ERR_NOMEM, "%s: out of memory", dir);
+  }
+  if (r->nsteps > 0) memcpy(o->times, r->times, (size_t)r->nsteps * sizeof *o->times);
+  o->nsteps = r->nsteps;
+  o->rows_in_file = (hsize_t)r->metric_rows;
+
+  /* The sidecar first: once it lists only the checkpoint's steps, the later ones may go.
+   * Its failure is the writer's alone, so the collective part below still runs on every
+   * rank and the caller agrees on the outcome. */
+  chs_status sidecar = CHS_OK;
+  if (o->writer && o->nsteps == 0 && remove(o->xdmf_path) != 0 && errno != ENOENT)
+    sidecar = chs_error(CHS_ERR_IO, "%s: cannot remove it: %s", o->xdmf_path, strerror(errno));
+  else if (o->nsteps > 0)
+    sidecar = write_sidecar(o, o->partial_name);
+
+  h5_quiet q;
+  quiet_begin(&q);
+  char what[512] = "cannot open it for writing (missing, or not HDF5?)";
+  hid_t file = open_file(o, 0), dxpl = -1;
+  herr_t res = -1;
+  if (file >= 0) {
+    snprintf(what, sizeof what, "cannot set up the collective transfer");
+    if ((dxpl = collective_dxpl()) >= 0) res = rewind_file(o, file, spec, r, dxpl, what, sizeof what);
+    close_id(&dxpl, H5Pclose);
+    if (H5Fclose(file) < 0 && res >= 0) {
+      res = -1;
+      snprintf(what, sizeof what, "cannot close the file (disk full?)");
+    }
+  }
+  quiet_end(&q);
+  if (res < 0)
+    st = chs_error(CHS_ERR_IO, "%s: cannot continue it from the checkpoint: %s", o->partial_path,
+                   what);
+  else
+    st = sidecar;
+  if (st != CHS_OK) {
+    chs_output_destroy(&o);
+    return st;
+  }
+  *out = o;
+  return CHS_OK;
 }
 
 /* ---------------------------------------------------------------- writes */
@@ -613,6 +766,7 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
     if (write_grid_dataset(o, g, o->field_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                            data ? data + f : NULL, (hsize_t)stride, o->field_units[f], dxpl) < 0)
       goto done;
+    if (f == o->nfields / 2) chs_test_pause("output", o->nsteps); /* test-only, checkpoint_io.h */
   }
   close_id(&g, H5Gclose);
   snprintf(what, sizeof what, "cannot append to /time");
@@ -634,6 +788,32 @@ done:
   o->nrows = 0;
   /* The data is closed and on disk before the sidecar points at it. */
   return write_sidecar(o, o->partial_name);
+}
+
+chs_status chs_output_flush(chs_output *o)
+{
+  if (!o) return chs_error(CHS_ERR_INTERNAL, "chs_output_flush: output is NULL");
+  if (o->finished) return chs_error(CHS_ERR_INTERNAL, "chs_output_flush: output already finished");
+  if (o->nrows == 0) return CHS_OK; /* the same on every rank: rows are added everywhere */
+  h5_quiet q;
+  quiet_begin(&q);
+  char what[512] = "cannot open it for writing (was it moved or deleted?)";
+  hid_t file = open_file(o, 0), dxpl = -1;
+  herr_t r = -1;
+  if (file >= 0) {
+    snprintf(what, sizeof what, "cannot set up the collective transfer");
+    if ((dxpl = collective_dxpl()) >= 0) r = flush_metrics(o, file, dxpl, what, sizeof what);
+    close_id(&dxpl, H5Pclose);
+    if (H5Fclose(file) < 0 && r >= 0) {
+      r = -1;
+      snprintf(what, sizeof what, "cannot close the file (disk full?)");
+    }
+  }
+  quiet_end(&q);
+  if (r < 0) return chs_error(CHS_ERR_IO, "%s: %s", o->partial_path, what);
+  o->rows_in_file += (hsize_t)o->nrows;
+  o->nrows = 0;
+  return CHS_OK;
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -742,6 +922,8 @@ void chs_output_destroy(chs_output **op)
 }
 
 int chs_output_nsteps(const chs_output *o) { return o ? o->nsteps : 0; }
+
+const double *chs_output_times(const chs_output *o) { return o ? o->times : NULL; }
 
 const char *chs_output_hdf5_version(void)
 {

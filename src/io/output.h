@@ -60,6 +60,23 @@ typedef struct chs_output chs_output;
 chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const char *run,
                              chs_output **out);
 
+/* Where a restart continues an output: the checkpoint's counts and step times. */
+typedef struct {
+  int nsteps;          /* output steps written before the checkpoint */
+  const double *times; /* their times (nsteps values) */
+  long metric_rows;    /* metric rows in the file at the checkpoint */
+} chs_output_resume;
+
+/* Collective. Reopens <dir>/<run>.partial.h5 to continue a run from a checkpoint: rewrites
+ * the sidecar to list only the first r->nsteps steps, then deletes later step groups and
+ * cuts /time and /metrics back to r->nsteps and r->metric_rows (what a killed attempt wrote
+ * after the checkpoint), replaces /config with spec->config_text, marks the file
+ * incomplete and counts the restart in the root attribute `restarts`. Fails with
+ * CHS_ERR_IO if the file is missing or is not the output the checkpoint belongs to (fewer
+ * steps or rows, other output times). */
+chs_status chs_output_reopen(const chs_output_spec *spec, const char *dir, const char *run,
+                             const chs_output_resume *r, chs_output **out);
+
 /* Buffers one row of metrics (every rank passes the same values; rank 0 keeps them).
  * Rows reach the file at the next write_step or finish. */
 chs_status chs_output_add_metrics(chs_output *o, double t, const double *values);
@@ -70,6 +87,10 @@ chs_status chs_output_add_metrics(chs_output *o, double t, const double *values)
  * metrics, closes the file, then rewrites the sidecar atomically (tmp + rename). */
 chs_status chs_output_write_step(chs_output *o, double t, const double *data, int stride);
 
+/* Collective. Writes the buffered metric rows to the file now (before a checkpoint, so
+ * that the file holds every row the checkpoint counts). */
+chs_status chs_output_flush(chs_output *o);
+
 /* Collective. Writes provenance and solver statistics, marks the file complete,
  * renames <run>.partial.h5 to <run>.h5 and rewrites the sidecar. */
 chs_status chs_output_finish(chs_output *o, const chs_provenance *prov,
@@ -78,8 +99,9 @@ chs_status chs_output_finish(chs_output *o, const chs_provenance *prov,
 /* Frees the handle; the file keeps its .partial name. NULL-safe. */
 void chs_output_destroy(chs_output **o);
 
-/* Number of steps written so far. */
+/* Number of steps written so far, and their times (nsteps values, owned by o). */
 int chs_output_nsteps(const chs_output *o);
+const double *chs_output_times(const chs_output *o);
 
 /* "1.10.8" */
 const char *chs_output_hdf5_version(void);

@@ -26,7 +26,7 @@ void chs_joint_from_config(const chs_config *cfg, double lesion_area, chs_joint 
   j->psi_sf = cfg->joint_psi_sf * cfg->source_psi_i;
   j->K_N = cfg->joint_K_N;
   j->k_E = cfg->joint_k_E;
-  j->delta_s = cfg->msc_delta;
+  j->delta_s = cfg->joint_delta_elsewhere;
   double a = lesion_area, w = cfg->joint_w_les, A = cfg->joint_A_joint;
   double rest = A - a > 0 ? A - a : 0.0;
   j->phi = a > 0 ? w * a / (w * a + rest) : 0.0;

@@ -33,7 +33,7 @@ extern const char *const chs_pool_units[CHS_NPOOL];
 typedef struct {
   double k_clr, k_att, att_I, k_clrG, sigma_sf, k_I, I_base, psi_sf, K_N, k_E;
   double phi;     /* the lesion's share of attaching cells */
-  double delta_s; /* death of MSCs attached elsewhere */
+  double delta_s; /* net loss of MSCs attached elsewhere */
 } chs_joint;
 
 /* Tissue integrals the ledger needs, cells/day over the real lesion (see grid phys_scale). */

@@ -24,6 +24,7 @@ chs_status chs_therapy_build(const chs_config *cfg, chs_therapy *th)
   th->eta_il = cfg->delivery_eta_il;
   th->eta_b = cfg->delivery_eta_b;
   th->tau_b = cfg->delivery_tau_b;
+  th->cell_field = cfg->therapy_cell_type == CHS_CELLS_CHONDROCYTE ? CHS_F_CHONDROCYTE : CHS_F_MSC;
   if (cfg->therapy_route != CHS_ROUTE_NONE && cfg->therapy_dose > 0) {
     th->largest_dose = cfg->therapy_dose;
     for (int d = 0; d < cfg->therapy_doses; d++) {
@@ -58,6 +59,12 @@ void chs_therapy_apply(chs_therapy *th, int e, chs_model *m, double *y)
   double *pools = m->npool_local ? y + g->nlocal * CHS_NF : NULL; /* rank 0 only */
   switch (ev->kind) {
   case CHS_EV_CELLS:
+    if (th->cell_field == CHS_F_CHONDROCYTE) { /* not MSCs: outside the MSC ledger */
+      double density = th->eta_il * ev->amount / g->lesion_volume_phys;
+      for (size_t c = 0; c < g->nlocal; c++)
+        if (g->lesion[c]) y[c * CHS_NF + CHS_F_CHONDROCYTE] += density;
+      break;
+    }
     th->injected += ev->amount;
     if (ev->route == CHS_ROUTE_INTRALESIONAL) {
       /* Spread evenly over the lesion so that the cells placed equal eta_il * dose. */

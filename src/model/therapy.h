@@ -23,7 +23,8 @@ typedef struct {
   int n;
   chs_event ev[CHS_MAX_EVENTS];
   double eta_il, eta_b, tau_b;
-  double injected; /* cells delivered so far */
+  int cell_field; /* CHS_F_MSC, or CHS_F_CHONDROCYTE for chondrocyte implantation */
+  double injected; /* MSCs delivered so far */
   double lost;     /* cells lost at delivery (the 1 - eta share) */
   double largest_dose;
 } chs_therapy;

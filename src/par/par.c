@@ -164,6 +164,38 @@ int chs_par_comm_size(void *comm)
   return s;
 }
 
+void chs_par_comm_barrier(void *comm) { MPI_Barrier(as_comm(comm)); }
+
+void chs_par_comm_max_int(void *comm, int *v, int n)
+{
+  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, as_comm(comm));
+}
+
+int chs_par_node_sharing(const unsigned char *mask, int bytes)
+{
+  MPI_Comm node;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) !=
+      MPI_SUCCESS)
+    return 1;
+  int size;
+  MPI_Comm_size(node, &size);
+  unsigned char *all = malloc((size_t)size * (size_t)bytes);
+  int sharing = 1;
+  if (all && MPI_Allgather(mask, bytes, MPI_BYTE, all, bytes, MPI_BYTE, node) == MPI_SUCCESS) {
+    int rank;
+    MPI_Comm_rank(node, &rank);
+    sharing = 0;
+    for (int r = 0; r < size; r++) {
+      int overlap = r == rank;
+      for (int b = 0; b < bytes && !overlap; b++) overlap = (all[(size_t)r * (size_t)bytes + (size_t)b] & mask[b]) != 0;
+      sharing += overlap;
+    }
+  }
+  free(all);
+  MPI_Comm_free(&node);
+  return sharing;
+}
+
 void chs_par_sum(const chs_par *p, double *v, int n)
 {
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, *(MPI_Comm *)p->comm);
@@ -177,6 +209,11 @@ void chs_par_max(const chs_par *p, double *v, int n)
 void chs_par_min(const chs_par *p, double *v, int n)
 {
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MIN, *(MPI_Comm *)p->comm);
+}
+
+void chs_par_max_int(const chs_par *p, int *v, int n)
+{
+  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, *(MPI_Comm *)p->comm);
 }
 
 chs_status chs_par_agree(const chs_par *p, chs_status local)

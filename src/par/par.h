@@ -38,6 +38,14 @@ chs_status chs_par_split(void *parent, int ngroups, int *group, void **comm_out)
 void chs_par_comm_free(void **comm);
 int chs_par_comm_rank(void *comm);
 int chs_par_comm_size(void *comm);
+/* On a raw communicator (NULL = world): a barrier, and the element-wise maximum of n
+ * ints in place (used by the study layer to learn every group's outcome). */
+void chs_par_comm_barrier(void *comm);
+void chs_par_comm_max_int(void *comm, int *v, int n);
+/* Number of ranks on this node (this one included) whose CPU affinity mask (`bytes`
+ * bytes, one bit per CPU) overlaps this rank's: the ranks that share its cores.
+ * Collective over the world. */
+int chs_par_node_sharing(const unsigned char *mask, int bytes);
 
 /* Block distribution of n cells over p ranks: the first n % p ranks get one more. */
 void chs_par_block(int n, int p, int coord, int *lo, int *count);
@@ -46,6 +54,9 @@ void chs_par_block(int n, int p, int coord, int *lo, int *count);
 void chs_par_sum(const chs_par *p, double *v, int n);
 void chs_par_max(const chs_par *p, double *v, int n);
 void chs_par_min(const chs_par *p, double *v, int n);
+/* Integer maximum over the process grid (in place, n values): e.g. "did any rank get a
+ * signal", so that every rank takes the same branch. */
+void chs_par_max_int(const chs_par *p, int *v, int n);
 /* Every rank learns whether any rank failed: returns the largest status. */
 chs_status chs_par_agree(const chs_par *p, chs_status local);
 void chs_par_barrier(const chs_par *p);

@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "model/therapy.h"
 #include "par/par.h"
+#include "run/checkpoint.h"
 #include "run/summary.h"
 #include "solve/precond.h"
 
@@ -33,6 +34,12 @@ typedef struct {
   chs_series series;
   double *y, *atol;
   double metrics[CHS_NMETRICS];
+  /* checkpoints */
+  const chs_checkpoint *resume; /* the checkpoint a restart continues from, else NULL */
+  char ckpt_path[CHS_PATH_MAX + 32];
+  double ckpt_wall;   /* wall seconds between checkpoints (0 = off) */
+  double wall_before; /* wall seconds of earlier attempts (restart) */
+  int nckpt;          /* checkpoints written by this process */
 } run_state;
 
 static void rhs_cb(double t, const double *y, double *ydot, void *ctx)
@@ -85,7 +92,15 @@ static chs_status create_output(run_state *rs, const char *dir)
   if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory (config text)");
   spec.config_text = text;
   spec.comm = chs_par_comm(rs->par);
-  chs_status st = chs_output_create(&spec, dir, cfg->run_name, &rs->out);
+  chs_status st;
+  if (rs->resume) {
+    chs_output_resume r = {.nsteps = rs->resume->nsteps,
+                           .times = rs->resume->step_times,
+                           .metric_rows = rs->series.n}; /* the checkpoint's series */
+    st = chs_output_reopen(&spec, dir, cfg->run_name, &r, &rs->out);
+  } else {
+    st = chs_output_create(&spec, dir, cfg->run_name, &rs->out);
+  }
   if (st == CHS_OK && rs->par->rank == 0) {
     char path[CHS_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/config.ini", dir);
@@ -153,6 +168,43 @@ static void fill_stats(const chs_solver_stats *s, const chs_model *m, chs_stats_
   r->values[r->n++] = m->native.residual;
 }
 
+/* Writes the checkpoint of the current state at day t (after this day's outputs and
+ * events). fresh: the integrator has just been restarted at t. */
+static chs_status write_checkpoint(run_state *rs, double t, long steps, int ev, const char *reason,
+                                   int fresh, double wall0)
+{
+  /* The file then holds every metric row the checkpoint counts. */
+  CHS_CHECK(chs_par_agree(rs->par, chs_output_flush(rs->out)));
+  chs_checkpoint c = {.t = t,
+                      .steps = steps,
+                      .next_event = ev,
+                      .injected = rs->therapy.injected,
+                      .lost = rs->therapy.lost,
+                      .marrow_rate = rs->model->marrow_rate,
+                      .nsteps = chs_output_nsteps(rs->out),
+                      .step_times = (double *)chs_output_times(rs->out),
+                      .series = rs->series,
+                      .fresh = fresh,
+                      .wall_time = rs->wall_before + chs_wtime() - wall0};
+  snprintf(c.reason, sizeof c.reason, "%s", reason);
+  chs_integrator_stats(rs->it, &c.stats);
+  double w = chs_wtime();
+  CHS_CHECK(chs_checkpoint_write(rs->ckpt_path, rs->cfg, rs->model, chs_integrator_state(rs->it), &c,
+                                 ++rs->nckpt));
+  chs_log(CHS_LOG_INFO, "checkpoint (%s) at day %.6g: %s (%.2f s)", reason, t, rs->ckpt_path,
+          chs_wtime() - w);
+  return CHS_OK;
+}
+
+/* The first checkpoint day of the checkpoint.every schedule after t (infinite if off). */
+static double next_checkpoint_day(double every, double t)
+{
+  if (!(every > 0)) return INFINITY;
+  double k = floor(t / every);
+  while (k * every <= t) k += 1.0;
+  return k * every;
+}
+
 static chs_status time_loop(run_state *rs, double wall0)
 {
   const chs_config *cfg = rs->cfg;
@@ -160,14 +212,27 @@ static chs_status time_loop(run_state *rs, double wall0)
   double end = cfg->run_end_time, t = 0.0;
   int oi = 0, ev = chs_therapy_next(&rs->therapy, 0.0);
   long steps = 0;
+  const chs_checkpoint *ck = rs->resume;
 
-  /* Events on day 0 shape the initial state. */
-  while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= 0.0)
-    chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
-  CHS_CHECK(record_metrics(rs, 0.0, rs->y));
-  if (oi < times->n && times->v[oi] <= 0.0) {
-    CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF)));
-    oi++;
+  if (ck) {
+    /* Continue where the checkpoint left off: its state is in rs->y, its day's outputs and
+     * events are done. */
+    t = ck->t;
+    steps = ck->steps;
+    ev = ck->next_event;
+    while (oi < times->n && times->v[oi] <= t) oi++;
+    if (oi != ck->nsteps)
+      chs_log(CHS_LOG_WARN, "output.times has %d entries up to day %g but the checkpoint wrote %d "
+              "steps: the step numbering continues at step_%05d", oi, t, ck->nsteps, ck->nsteps);
+  } else {
+    /* Events on day 0 shape the initial state. */
+    while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= 0.0)
+      chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
+    CHS_CHECK(record_metrics(rs, 0.0, rs->y));
+    if (oi < times->n && times->v[oi] <= 0.0) {
+      CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF)));
+      oi++;
+    }
   }
 
   chs_ode ode = {
@@ -185,12 +250,24 @@ static chs_status time_loop(run_state *rs, double wall0)
       .max_steps = cfg->solver_max_steps,
       .max_step = cfg->solver_max_step,
   };
-  CHS_CHECK(chs_integrator_create(&ode, 0.0, rs->y, &rs->it));
+  CHS_CHECK(chs_integrator_create(&ode, t, rs->y, &rs->it));
+  if (ck) {
+    /* The counters go on; starting afresh where the old run did not is one more restart. */
+    chs_solver_stats earlier = ck->stats;
+    if (!ck->fresh) earlier.restarts++;
+    chs_integrator_set_earlier_stats(rs->it, &earlier);
+  }
 
+  /* Checkpoint days are stops with an integrator restart in every run with the same
+   * checkpoint.every, so a run continued from one equals the uninterrupted run. */
+  double next_ck = next_checkpoint_day(cfg->checkpoint_every, t);
+  double next_wall = rs->ckpt_wall > 0 ? chs_wtime() + rs->ckpt_wall : INFINITY;
   while (t < end) {
     double stop = end;
     if (oi < times->n && times->v[oi] < stop) stop = times->v[oi];
     if (ev < rs->therapy.n && rs->therapy.ev[ev].day < stop) stop = rs->therapy.ev[ev].day;
+    if (next_ck < stop) stop = next_ck;
+    int fresh = 0, saved = 0;
     CHS_CHECK(chs_integrator_step(rs->it, stop, &t));
     if (++steps > cfg->solver_max_steps)
       return chs_error(CHS_ERR_SOLVER,
@@ -210,9 +287,59 @@ static chs_status time_loop(run_state *rs, double wall0)
         chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
       CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
       CHS_CHECK(record_metrics(rs, t, rs->y));
+      fresh = 1;
+    }
+    if (t >= next_ck) {
+      memcpy(rs->y, chs_integrator_state(rs->it),
+             sizeof(double) * (size_t)chs_model_state_length(rs->model));
+      CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
+      CHS_CHECK(write_checkpoint(rs, t, steps, ev, "schedule", 1, wall0));
+      next_ck = next_checkpoint_day(cfg->checkpoint_every, t);
+      fresh = saved = 1;
     }
     progress(rs, t, wall0, steps, false);
+    if (t >= end) break; /* done: a late signal lets the run finish */
+
+    /* A signal may reach one rank only, and wall clocks differ: all ranks agree. */
+    int flags[2] = {chs_signal_caught(), chs_wtime() >= next_wall};
+    chs_par_max_int(rs->par, flags, 2);
+    if (!flags[0] && !flags[1]) continue;
+    const char *why = flags[0] ? chs_signal_name(flags[0]) : "wall-clock";
+    if (!saved) CHS_CHECK(write_checkpoint(rs, t, steps, ev, why, fresh, wall0));
+    if (flags[0])
+      return chs_error(CHS_ERR_INTERRUPTED,
+                       "stopped by %s at day %.6g of %g after %ld steps; checkpoint %s written. "
+                       "Continue with: chondrosim run %s --restart %s (and the same --set and --out "
+                       "options)",
+                       why, t, end, steps, rs->ckpt_path, cfg->config_path, rs->ckpt_path);
+    next_wall = chs_wtime() + rs->ckpt_wall;
   }
+  return CHS_OK;
+}
+
+/* Loads a checkpoint into the run: state, therapy counters, metrics series. */
+static chs_status resume_from(run_state *rs, chs_checkpoint *ck, const char *path)
+{
+  const chs_config *cfg = rs->cfg;
+  CHS_CHECK(chs_checkpoint_read(path, cfg, rs->model, rs->y, ck));
+  if (ck->t > cfg->run_end_time)
+    return chs_error(CHS_ERR_CONFIG,
+                     "restart from %s: its day %g is after run.end_time = %g; raise run.end_time "
+                     "(--set run.end_time=...) to continue the run", path, ck->t, cfg->run_end_time);
+  /* The events up to the checkpoint's day are applied, the rest are to come. */
+  const chs_therapy *th = &rs->therapy;
+  int e = ck->next_event;
+  if (e < 0 || e > th->n || (e > 0 && th->ev[e - 1].day > ck->t) || (e < th->n && th->ev[e].day <= ck->t))
+    return chs_error(CHS_ERR_CONFIG,
+                     "restart from %s: the therapy events of this configuration do not match the "
+                     "%d applied up to day %g", path, e, ck->t);
+  rs->therapy.injected = ck->injected;
+  rs->therapy.lost = ck->lost;
+  rs->model->marrow_rate = ck->marrow_rate;
+  chs_series_free(&rs->series);
+  rs->series = ck->series; /* moved */
+  memset(&ck->series, 0, sizeof ck->series);
+  rs->wall_before = ck->wall_time;
   return CHS_OK;
 }
 
@@ -233,7 +360,9 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
                               chs_run_result *res)
 {
   run_state rs;
+  chs_checkpoint ck;
   memset(&rs, 0, sizeof rs);
+  memset(&ck, 0, sizeof ck);
   memset(res, 0, sizeof *res);
   rs.cfg = cfg;
   double wall0 = chs_wtime();
@@ -263,6 +392,10 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   }
   chs_model_tolerances(rs.model, cfg->solver_atol, rs.therapy.largest_dose, rs.atol);
   chs_model_initial_state(rs.model, rs.y);
+  if (opt->restart) {
+    CHS_TRY(st, resume_from(&rs, &ck, opt->restart), done);
+    rs.resume = &ck;
+  }
 
   snprintf(res->run_dir, sizeof res->run_dir, "%s/%s", opt->out_dir ? opt->out_dir : cfg->output_dir,
            cfg->run_name);
@@ -272,23 +405,38 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     if (rs.par->rank != 0) st = chs_error(st, "rank 0 could not create %s", res->run_dir);
     goto done;
   }
+  chs_checkpoint_path(rs.ckpt_path, sizeof rs.ckpt_path, res->run_dir, cfg->run_name);
+  rs.ckpt_wall = opt->checkpoint_wall;
   if (rs.par->rank == 0) {
-    /* A summary from an earlier run of the same name must not pass for this one's. */
+    /* A summary (or checkpoint) from an earlier run of the same name must not pass for
+     * this one's. */
     char old[CHS_PATH_MAX + 32];
     snprintf(old, sizeof old, "%s/summary.csv", res->run_dir);
     remove(old);
+    snprintf(old, sizeof old, "%s.tmp", rs.ckpt_path);
+    remove(old);
+    if (!opt->restart) remove(rs.ckpt_path);
   }
+  if (opt->restart)
+    CHS_TRY(st, chs_checkpoint_prepare_output(res->run_dir, cfg->run_name, opt->restart, rs.par), done);
   CHS_TRY(st, create_output(&rs, res->run_dir), done);
+  if (opt->restart)
+    chs_log(CHS_LOG_INFO, "restart from %s (%s checkpoint): day %.6g, %d output step(s) and %d "
+            "metric rows kept", opt->restart, ck.reason, ck.t, ck.nsteps, rs.series.n);
   chs_log(CHS_LOG_INFO, "run %s: %s grid %d x %d x %d cells on %d rank(s) x %d thread(s); "
           "lesion %.3g mm^3; native state residual %.1e",
           cfg->run_name, chs_config_enum_name("grid.geometry", cfg->grid_geometry),
           rs.grid->gn[0], rs.grid->gn[1], rs.grid->gn[2], rs.par->size, omp_get_max_threads(),
           rs.grid->lesion_volume, rs.model->native.residual);
 
-  CHS_TRY(st, time_loop(&rs, wall0), done);
+  chs_signals_install();
+  st = time_loop(&rs, wall0);
+  chs_signals_restore();
+  if (st != CHS_OK) goto done;
 
   chs_integrator_stats(rs.it, &res->stats);
   res->wall_time = chs_wtime() - wall0;
+  double wall_total = rs.wall_before + res->wall_time; /* every attempt, for the provenance */
   res->end_day = cfg->run_end_time;
   res->cells = (long)rs.grid->gn[0] * rs.grid->gn[1] * rs.grid->gn[2];
   res->ranks = rs.par->size;
@@ -298,7 +446,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     chs_iso_time(end, sizeof end);
     chs_provenance prov;
     chs_stats_record rec;
-    fill_provenance(&rs, &prov, opt, start, end, &res->wall_time);
+    fill_provenance(&rs, &prov, opt, start, end, &wall_total);
     fill_stats(&res->stats, rs.model, &rec);
     st = chs_par_agree(rs.par, chs_output_finish(rs.out, &prov, &rec));
     if (st != CHS_OK) goto done;
@@ -313,5 +461,6 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   st = chs_par_agree(rs.par, st);
 done:
   destroy_run(&rs);
+  chs_checkpoint_free(&ck);
   return st;
 }

@@ -203,6 +203,11 @@ void chs_integrator_stats(const chs_integrator *it, chs_solver_stats *s)
 #undef CHS_X_ADD
 }
 
+void chs_integrator_set_earlier_stats(chs_integrator *it, const chs_solver_stats *earlier)
+{
+  it->done = *earlier;
+}
+
 chs_status chs_integrator_restart(chs_integrator *it, double t, const double *y)
 {
   chs_solver_stats now;

@@ -58,6 +58,9 @@ const double *chs_integrator_state(const chs_integrator *it);
 /* Restarts from (t, y) after a discontinuity (an event changed the state). */
 chs_status chs_integrator_restart(chs_integrator *it, double t, const double *y);
 void chs_integrator_stats(const chs_integrator *it, chs_solver_stats *s);
+/* Continues the counters of an earlier attempt (a restart from a checkpoint): from now on
+ * chs_integrator_stats reports `earlier` plus this integrator's own counts. */
+void chs_integrator_set_earlier_stats(chs_integrator *it, const chs_solver_stats *earlier);
 /* "6.4.1" */
 const char *chs_integrator_sundials_version(void);
 
