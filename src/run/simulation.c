@@ -96,7 +96,10 @@ static chs_status create_output(run_state *rs, const char *dir)
   if (rs->resume) {
     chs_output_resume r = {.nsteps = rs->resume->nsteps,
                            .times = rs->resume->step_times,
-                           .metric_rows = rs->series.n}; /* the checkpoint's series */
+                           /* the checkpoint's series */
+                           .metric_rows = rs->series.n,
+                           .metric_t = rs->series.t,
+                           .metric_values = rs->series.values};
     st = chs_output_reopen(&spec, dir, cfg->run_name, &r, &rs->out);
   } else {
     st = chs_output_create(&spec, dir, cfg->run_name, &rs->out);
@@ -117,7 +120,12 @@ static void progress(const run_state *rs, double t, double t0_wall, long steps, 
   if (!force && now - last < 2.0) return;
   last = now;
   double end = rs->cfg->run_end_time, frac = t / end, wall = now - t0_wall;
-  double eta = frac > 0 ? wall * (1.0 - frac) / frac : 0.0;
+  /* The first steps are tiny (the integrator starts at order 1): no estimate before 1 %. */
+  if (frac < 0.01) {
+    chs_log(CHS_LOG_INFO, "day %.2f of %.0f, %ld steps, wall %.1f s", t, end, steps, wall);
+    return;
+  }
+  double eta = wall * (1.0 - frac) / frac;
   chs_log(CHS_LOG_INFO, "day %.1f of %.0f (%.1f%%), %ld steps, wall %.1f s, about %.0f s left", t,
           end, 100.0 * frac, steps, wall, eta);
 }
@@ -173,8 +181,6 @@ static void fill_stats(const chs_solver_stats *s, const chs_model *m, chs_stats_
 static chs_status write_checkpoint(run_state *rs, double t, long steps, int ev, const char *reason,
                                    int fresh, double wall0)
 {
-  /* The file then holds every metric row the checkpoint counts. */
-  CHS_CHECK(chs_par_agree(rs->par, chs_output_flush(rs->out)));
   chs_checkpoint c = {.t = t,
                       .steps = steps,
                       .next_event = ev,
@@ -308,7 +314,7 @@ static chs_status time_loop(run_state *rs, double wall0)
     if (!saved) CHS_CHECK(write_checkpoint(rs, t, steps, ev, why, fresh, wall0));
     if (flags[0])
       return chs_error(CHS_ERR_INTERRUPTED,
-                       "stopped by %s at day %.6g of %g after %ld steps; checkpoint %s written. "
+                       "%s received at day %.6g of %g (step %ld); checkpoint %s written. "
                        "Continue with: chondrosim run %s --restart %s (and the same --set and --out "
                        "options)",
                        why, t, end, steps, rs->ckpt_path, cfg->config_path, rs->ckpt_path);
@@ -370,6 +376,8 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   chs_iso_time(start, sizeof start);
   chs_log_set_level(opt->quiet ? CHS_LOG_WARN : CHS_LOG_INFO);
   chs_status st;
+  /* From here SIGTERM/SIGUSR1 only set a flag: the time loop checkpoints and stops. */
+  chs_signals_install();
 
   int gcells[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1,
                    cfg->grid_nz};
@@ -410,7 +418,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   if (rs.par->rank == 0) {
     /* A summary (or checkpoint) from an earlier run of the same name must not pass for
      * this one's. */
-    char old[CHS_PATH_MAX + 32];
+    char old[CHS_PATH_MAX + 64];
     snprintf(old, sizeof old, "%s/summary.csv", res->run_dir);
     remove(old);
     snprintf(old, sizeof old, "%s.tmp", rs.ckpt_path);
@@ -429,10 +437,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
           rs.grid->gn[0], rs.grid->gn[1], rs.grid->gn[2], rs.par->size, omp_get_max_threads(),
           rs.grid->lesion_volume, rs.model->native.residual);
 
-  chs_signals_install();
-  st = time_loop(&rs, wall0);
-  chs_signals_restore();
-  if (st != CHS_OK) goto done;
+  CHS_TRY(st, time_loop(&rs, wall0), done);
 
   chs_integrator_stats(rs.it, &res->stats);
   res->wall_time = chs_wtime() - wall0;
@@ -460,6 +465,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   }
   st = chs_par_agree(rs.par, st);
 done:
+  chs_signals_restore();
   destroy_run(&rs);
   chs_checkpoint_free(&ck);
   return st;

@@ -59,6 +59,21 @@ static chs_status cv_fail(const char *what, int flag)
     if (cv_flag_ < 0) return cv_fail(what, cv_flag_); \
   } while (0)
 
+/* Calls into CVODE's linear-solver interface have their own flag names. */
+static chs_status cvls_fail(const char *what, int flag)
+{
+  char *name = CVodeGetLinReturnFlagName(flag);
+  chs_status st = chs_error(CHS_ERR_SOLVER, "CVODE %s failed: %s (%d)", what, name ? name : "?", flag);
+  free(name);
+  return st;
+}
+
+#define CVLS_CHECK(call, what)                     \
+  do {                                             \
+    int cv_flag_ = (call);                         \
+    if (cv_flag_ < 0) return cvls_fail(what, cv_flag_); \
+  } while (0)
+
 static chs_status configure(chs_integrator *it, double t0)
 {
   const chs_ode *o = &it->ode;
@@ -70,13 +85,13 @@ static chs_status configure(chs_integrator *it, double t0)
   CV_CHECK(CVodeSetMaxOrd(it->cvode, o->max_order), "max order");
   CV_CHECK(CVodeSetMaxNumSteps(it->cvode, o->max_steps), "max steps");
   CV_CHECK(CVodeSetMaxStep(it->cvode, o->max_step), "max step");
-  CV_CHECK(CVodeSetLinearSolver(it->cvode, it->ls, NULL), "linear solver");
+  CVLS_CHECK(CVodeSetLinearSolver(it->cvode, it->ls, NULL), "linear solver");
   /* GMRES stops at linear_tolerance x the Newton tolerance. CVODE's default (0.05) leaves
    * noise that the order-3..5 error estimate amplifies into tiny steps: on the default
    * scenario 0.05 -> 1e-3 cut the steps from ~13600 to ~400 (see scripts/bench.sh). */
-  CV_CHECK(CVodeSetEpsLin(it->cvode, o->linear_tolerance), "linear tolerance");
+  CVLS_CHECK(CVodeSetEpsLin(it->cvode, o->linear_tolerance), "linear tolerance");
   if (o->psetup && o->psolve)
-    CV_CHECK(CVodeSetPreconditioner(it->cvode, psetup_adapter, psolve_adapter), "preconditioner");
+    CVLS_CHECK(CVodeSetPreconditioner(it->cvode, psetup_adapter, psolve_adapter), "preconditioner");
   return CHS_OK;
 }
 
@@ -163,11 +178,15 @@ chs_status chs_integrator_advance(chs_integrator *it, double t_out)
 
 const double *chs_integrator_state(const chs_integrator *it) { return N_VGetArrayPointer(it->y); }
 
+/* Counters of the current CVODE life. A life without steps (just after a re-init) has
+ * done nothing, whatever the linear solver's counters say: CVLS resets them only at the
+ * first step after CVodeReInit, so reading them earlier would count the last life twice. */
 static void collect(void *cv, chs_solver_stats *s)
 {
   long v;
   memset(s, 0, sizeof *s);
   CVodeGetNumSteps(cv, &v);
+  if (v == 0) return;
   s->steps = v;
   CVodeGetNumRhsEvals(cv, &v);
   s->rhs_evals = v;
@@ -198,6 +217,10 @@ static void collect(void *cv, chs_solver_stats *s)
 void chs_integrator_stats(const chs_integrator *it, chs_solver_stats *s)
 {
   collect(it->cvode, s);
+  if (s->steps == 0) { /* just restarted: the last order and step are the last life's */
+    s->last_order = it->done.last_order;
+    s->last_step = it->done.last_step;
+  }
 #define CHS_X_ADD(name, doc) s->name += it->done.name;
   CHS_SOLVER_STATS(CHS_X_ADD)
 #undef CHS_X_ADD
