@@ -45,28 +45,22 @@ static int psolve_adapter(sunrealtype t, N_Vector y, N_Vector fy, N_Vector r, N_
   return 0;
 }
 
-static chs_status cv_fail(const char *what, int flag)
+/* CVODE and its linear-solver interface name their flags with different functions. */
+static chs_status flag_fail(const char *what, int flag, char *(*name_of)(long int))
 {
-  char *name = CVodeGetReturnFlagName(flag);
+  char *name = name_of(flag);
   chs_status st = chs_error(CHS_ERR_SOLVER, "CVODE %s failed: %s (%d)", what, name ? name : "?", flag);
   free(name);
   return st;
 }
+static chs_status cv_fail(const char *what, int flag) { return flag_fail(what, flag, CVodeGetReturnFlagName); }
+static chs_status cvls_fail(const char *what, int flag) { return flag_fail(what, flag, CVodeGetLinReturnFlagName); }
 
 #define CV_CHECK(call, what)                       \
   do {                                             \
     int cv_flag_ = (call);                         \
     if (cv_flag_ < 0) return cv_fail(what, cv_flag_); \
   } while (0)
-
-/* Calls into CVODE's linear-solver interface have their own flag names. */
-static chs_status cvls_fail(const char *what, int flag)
-{
-  char *name = CVodeGetLinReturnFlagName(flag);
-  chs_status st = chs_error(CHS_ERR_SOLVER, "CVODE %s failed: %s (%d)", what, name ? name : "?", flag);
-  free(name);
-  return st;
-}
 
 #define CVLS_CHECK(call, what)                     \
   do {                                             \
