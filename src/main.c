@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "io/output.h"
 #include "par/par.h"
+#include "run/checkpoint.h"
 #include "run/simulation.h"
 #include "solve/integrator.h"
 #include "study/study.h"
@@ -36,6 +37,7 @@ static const char *usage_main =
 
 static const char *usage_run =
     "usage: chondrosim run CONFIG [--set section.key=value]... [--out DIR] [--models DIR]\n"
+    "                      [--restart CHECKPOINT] [--checkpoint-every-wall DURATION]\n"
     "                      [--quiet] [--dry-run]\n"
     "\n"
     "Runs the scenario in CONFIG (an INI file) and writes results/<run>/<run>.h5, the\n"
@@ -45,6 +47,13 @@ static const char *usage_run =
     "  --models DIR  parameter files (default: $CHONDROSIM_MODELS or the source tree's models/)\n"
     "  --quiet       no progress lines on stderr\n"
     "  --dry-run     print the effective configuration and stop\n"
+    "  --restart CHECKPOINT  continue from a checkpoint (<run>.chk.h5), appending to the\n"
+    "                same output; the model must be unchanged (run.*, output.*, checkpoint.*\n"
+    "                and solver.* may change, e.g. --set run.end_time=...)\n"
+    "  --checkpoint-every-wall DURATION  also checkpoint every DURATION of wall time\n"
+    "                (90s, 30m, 1.5h); checkpoint.every sets a simulated-time interval\n"
+    "Checkpoints go to <run>.chk.h5 (replaced atomically). On SIGTERM or SIGUSR1 the run\n"
+    "writes one after the current step and stops with exit code 9.\n"
     "Under MPI: mpirun -n N chondrosim run CONFIG (threads per rank: OMP_NUM_THREADS).\n";
 
 static const char *usage_check =
@@ -62,6 +71,7 @@ static const char *usage_info =
 typedef struct {
   const char *config;
   const char *out_dir, *models_dir;
+  const char *restart, *checkpoint_wall;
   const char **sets;
   int nset;
   int quiet, dry_run, help, params;
@@ -81,7 +91,10 @@ static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_
       c->dry_run = 1;
     else if (!strcmp(a, "--params"))
       c->params = 1;
-    else if (!strcmp(a, "--set") || !strcmp(a, "--out") || !strcmp(a, "--models")) {
+    else if (!strcmp(a, "--restart") || !strcmp(a, "--checkpoint-every-wall")) {
+      if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
+      *(!strcmp(a, "--restart") ? &c->restart : &c->checkpoint_wall) = argv[++i];
+    } else if (!strcmp(a, "--set") || !strcmp(a, "--out") || !strcmp(a, "--models")) {
       if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
       const char *v = argv[++i];
       if (!strcmp(a, "--set"))
@@ -166,7 +179,9 @@ static chs_status cmd_run(cli *c, chs_config *cfg, const char *cmdline)
     }
     return CHS_OK;
   }
-  chs_run_options opt = {.out_dir = c->out_dir, .quiet = c->quiet != 0, .command_line = cmdline};
+  chs_run_options opt = {.out_dir = c->out_dir, .quiet = c->quiet != 0, .command_line = cmdline,
+                         .restart = c->restart};
+  if (c->checkpoint_wall) CHS_CHECK(chs_parse_duration(c->checkpoint_wall, &opt.checkpoint_wall));
   chs_run_result res;
   CHS_CHECK(chs_simulation_run(cfg, &opt, &res));
   if (chs_par_world_rank() == 0 && !c->quiet) {
@@ -359,8 +374,8 @@ int main(int argc, char **argv)
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */
     if (chs_par_world_rank() == 0)
-      fprintf(stderr, "chondrosim: error: %s\n", *chs_error_message() ? chs_error_message()
-                                                                      : chs_status_text(st));
+      fprintf(stderr, "chondrosim: %s: %s\n", st == CHS_ERR_INTERRUPTED ? "stopped" : "error",
+              *chs_error_message() ? chs_error_message() : chs_status_text(st));
   }
   free(c.sets);
   free(cfg);

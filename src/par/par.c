@@ -164,8 +164,6 @@ int chs_par_comm_size(void *comm)
   return s;
 }
 
-void chs_par_comm_barrier(void *comm) { MPI_Barrier(as_comm(comm)); }
-
 void chs_par_comm_max_int(void *comm, int *v, int n)
 {
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, as_comm(comm));

@@ -38,9 +38,8 @@ chs_status chs_par_split(void *parent, int ngroups, int *group, void **comm_out)
 void chs_par_comm_free(void **comm);
 int chs_par_comm_rank(void *comm);
 int chs_par_comm_size(void *comm);
-/* On a raw communicator (NULL = world): a barrier, and the element-wise maximum of n
- * ints in place (used by the study layer to learn every group's outcome). */
-void chs_par_comm_barrier(void *comm);
+/* On a raw communicator (NULL = world): the element-wise maximum of n ints in place
+ * (used by the study layer to learn every group's outcome). */
 void chs_par_comm_max_int(void *comm, int *v, int n);
 /* Number of ranks on this node (this one included) whose CPU affinity mask (`bytes`
  * bytes, one bit per CPU) overlaps this rank's: the ranks that share its cores.

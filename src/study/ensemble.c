@@ -11,8 +11,9 @@
 #include "run/simulation.h"
 
 /* A progress line from a group's first rank (chs_log prints on world rank 0 only). */
-static void note(int group, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(int group, const char *fmt, ...)
+static void note(const char *level, int group, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(const char *level, int group, const char *fmt, ...)
 {
   char stamp[32], msg[2048];
   chs_iso_time(stamp, sizeof stamp);
@@ -20,7 +21,7 @@ static void note(int group, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "%s info: [group %d] %s\n", stamp, group, msg);
+  fprintf(stderr, "%s %s: [group %d] %s\n", stamp, level, group, msg);
 }
 
 static int choose_groups(const chs_ensemble *e, int ranks)
@@ -41,7 +42,8 @@ chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status)
   if (e->n == 0) return CHS_OK;
   int ranks = chs_par_world_size();
   int ngroups = choose_groups(e, ranks);
-  chs_log(CHS_LOG_INFO, "running %d %s(s) in %d concurrent group(s) over %d MPI rank(s)", e->n,
+  if (!e->quiet)
+    chs_log(CHS_LOG_INFO, "running %d %s(s) in %d concurrent group(s) over %d MPI rank(s)", e->n,
           e->what, ngroups, ranks);
 
   int group;
@@ -60,7 +62,7 @@ chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status)
   for (int i = group; i < e->n; i += ngroups) {
     double t0 = chs_wtime();
     if (leader && !e->quiet)
-      note(group, "%s %d/%d %s: started", e->what, i + 1, e->n, e->names[i]);
+      note("info", group, "%s %d/%d %s: started", e->what, i + 1, e->n, e->names[i]);
     chs_status st = e->load(e->ctx, i, cfg);
     if (st == CHS_OK) {
       chs_run_options opt = {.out_dir = e->out_dir, .quiet = true, .comm = comm,
@@ -80,13 +82,21 @@ chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status)
     double secs = chs_wtime() - t0;
     if (leader) {
       if (st != CHS_OK)
-        note(group, "%s %d/%d %s FAILED after %.1f s: %s", e->what, i + 1, e->n, e->names[i], secs,
-             message);
+        note("error", group, "%s %d/%d %s %s after %.1f s: %s", e->what, i + 1, e->n, e->names[i],
+             st == CHS_ERR_INTERRUPTED ? "interrupted" : "FAILED", secs, message);
       else if (!e->quiet)
-        note(group, "%s %d/%d %s: done in %.1f s", e->what, i + 1, e->n, e->names[i], secs);
+        note("info", group, "%s %d/%d %s: done in %.1f s", e->what, i + 1, e->n, e->names[i], secs);
       if (e->finished) e->finished(e->ctx, i, st, message, secs);
     }
     codes[i] = code;
+    if (st == CHS_ERR_INTERRUPTED) { /* SIGTERM/SIGUSR1 (e.g. the job's time limit): stop */
+      int left = 0;
+      for (int k = i + ngroups; k < e->n; k += ngroups, left++) codes[k] = CHS_ERR_INTERRUPTED;
+      if (leader)
+        note("error", group, "stopped by a signal: %d more %s(s) of this group not started", left,
+             e->what);
+      break;
+    }
   }
   free(cfg);
   chs_par_comm_max_int(NULL, codes, e->n);

@@ -27,7 +27,8 @@ typedef struct {
 
 /* Collective over the world. On return status[i] is item i's status on every rank; the
  * return value is CHS_OK unless the ensemble itself could not run (a failed item is
- * reported in status[], not here). */
+ * reported in status[], not here). A run stopped by SIGTERM/SIGUSR1 (CHS_ERR_INTERRUPTED)
+ * stops its group: the group's remaining items are not started and get that status too. */
 chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status);
 
 #endif

@@ -249,7 +249,7 @@ static void table_free(table *t, int n)
 /* Reads <dir>/summary.csv into the row's cells, matching columns by name. */
 static int read_summary(const char *dir, table *t, char **row)
 {
-  char path[CHS_PATH_MAX + 32];
+  char path[4 * CHS_PATH_MAX];
   snprintf(path, sizeof path, "%s/summary.csv", dir);
   FILE *f = fopen(path, "r");
   if (!f) return 0;
@@ -288,7 +288,7 @@ static chs_status collect(const study *s, const char *dir, const chs_status *sta
   for (int i = 0; i < s->n; i++) {
     t->cell[i] = calloc((size_t)t->ncols, sizeof **t->cell);
     if (!t->cell[i]) return chs_error(CHS_ERR_NOMEM, "out of memory");
-    char run_dir[CHS_PATH_MAX + 200];
+    char run_dir[3 * CHS_PATH_MAX];
     snprintf(run_dir, sizeof run_dir, "%s/%s", dir, s->label[i]);
     t->ok[i] = status[i] == CHS_OK && read_summary(run_dir, t, t->cell[i]);
     const char *v = t->ok[i] && rc >= 0 ? t->cell[i][rc] : NULL;
@@ -297,8 +297,8 @@ static chs_status collect(const study *s, const char *dir, const chs_status *sta
   return CHS_OK;
 }
 
-static chs_status write_comparison(const study *s, const table *t, const int *rank,
-                                   const char *path)
+static chs_status write_comparison(const study *s, const table *t, const chs_status *status,
+                                   const int *rank, const char *path)
 {
   size_t cap = 4096 + (size_t)s->n * (size_t)(256 + 32 * (t->ncols + s->nkeys));
   char *out = malloc(cap), field[1024];
@@ -307,16 +307,16 @@ static chs_status write_comparison(const study *s, const table *t, const int *ra
 #define PUT(...) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__)
   PUT("scenario");
   for (int k = 0; k < s->nkeys; k++) PUT(",%s", chs_csv_field(s->key[k]->key, field, sizeof field));
-  PUT(",status,rank");
+  PUT(",status");
   for (int c = 0; c < t->ncols; c++) PUT(",%s", t->col[c]);
-  PUT("\n");
+  PUT(",rank\n");
   for (int i = 0; i < s->n; i++) {
     PUT("%s", chs_csv_field(s->label[i], field, sizeof field));
     for (int k = 0; k < s->nkeys; k++) PUT(",%s", chs_csv_field(value_of(s, i, k), field, sizeof field));
-    PUT(",%s,%d", t->ok[i] ? "done" : "failed", rank[i]);
+    PUT(",%s", t->ok[i] ? "done" : status[i] == CHS_ERR_INTERRUPTED ? "interrupted" : "failed");
     for (int c = 0; c < t->ncols; c++)
       PUT(",%s", t->cell[i][c] ? chs_csv_field(t->cell[i][c], field, sizeof field) : "");
-    PUT("\n");
+    PUT(",%d\n", rank[i]);
   }
 #undef PUT
   chs_status st = chs_write_file_atomic(path, out);
@@ -335,7 +335,8 @@ static int by_rank_value(const void *a, const void *b)
   return i - j;
 }
 
-static void print_ranking(const study *s, const table *t, const int *order)
+static void print_ranking(const study *s, const table *t, const chs_status *status,
+                          const int *order)
 {
   static const char *outcomes[] = {"fill_6mo", "fill_12mo", "fill_24mo", "hyaline_12mo",
                                    "msc_retained_1mo", "inflammation_auc"};
@@ -359,7 +360,8 @@ static void print_ranking(const study *s, const table *t, const int *order)
       int width = (int)(strlen(t->col[cols[c]]) > 10 ? strlen(t->col[cols[c]]) : 10);
       const char *v = t->cell[i][cols[c]];
       if (!t->ok[i])
-        printf("  %*s", width, c == 0 ? "failed" : "");
+        printf("  %*s", width,
+               c ? "" : status[i] == CHS_ERR_INTERRUPTED ? "interrupted" : "failed");
       else if (v && *v)
         printf("  %*.4g", width, strtod(v, NULL));
       else
@@ -400,11 +402,11 @@ static chs_status report(const study *s, const char *dir, const chs_status *stat
     g_sort_table = &t;
     qsort(order, (size_t)s->n, sizeof *order, by_rank_value);
     for (int r = 0; r < s->n; r++) rank[order[r]] = r + 1;
-    char path[CHS_PATH_MAX + 32];
+    char path[3 * CHS_PATH_MAX];
     snprintf(path, sizeof path, "%s/comparison.csv", dir);
-    st = write_comparison(s, &t, rank, path);
+    st = write_comparison(s, &t, status, rank, path);
     if (st == CHS_OK) {
-      print_ranking(s, &t, order);
+      print_ranking(s, &t, status, order);
       if (!opt->quiet) chs_log(CHS_LOG_INFO, "comparison: %s", path);
       if (!opt->no_plot) plot(dir, opt->quiet);
     }
@@ -475,17 +477,22 @@ chs_status chs_compare(const char *study_path, const chs_compare_options *opt)
              : chs_error((chs_status)code, "rank 0 could not write %s/comparison.csv", dir);
   }
   if (st == CHS_OK) {
-    int failed = 0;
+    int failed = 0, interrupted = 0;
     chs_status first = CHS_OK;
     char names[1024] = "";
-    for (int i = 0; i < s.n; i++)
-      if (status[i] != CHS_OK) {
-        if (!failed++) first = status[i];
-        if (strlen(names) + strlen(s.label[i]) + 8 < sizeof names)
-          snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", failed > 1 ? ", " : "",
-                   s.label[i]);
-      }
-    if (failed)
+    for (int i = 0; i < s.n; i++) {
+      if (status[i] == CHS_ERR_INTERRUPTED) interrupted++;
+      if (status[i] == CHS_OK || status[i] == CHS_ERR_INTERRUPTED) continue;
+      if (!failed++) first = status[i];
+      if (strlen(names) + strlen(s.label[i]) + 8 < sizeof names)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", failed > 1 ? ", " : "",
+                 s.label[i]);
+    }
+    if (interrupted)
+      st = chs_error(CHS_ERR_INTERRUPTED, "study stopped by a signal: %d of %d scenario(s) not "
+                     "finished (status=interrupted in %s/comparison.csv); run the study again",
+                     interrupted, s.n, dir);
+    else if (failed)
       st = chs_error(first, "%d of %d scenario(s) failed: %s (their rows in %s/comparison.csv "
                      "say status=failed; the reasons are in the log above)", failed, s.n, names, dir);
   }

@@ -11,6 +11,14 @@
  *   therapy.source = bone_marrow adipose
  *   [set]                         ; fixed overrides for every scenario (optional)
  *   run.end_time = 365
+ *
+ * Scenario i takes the i-th combination (first key slowest) and is named after it, e.g.
+ * dose_2.5e7-source_adipose (the key's last part, the whole key if two keys share it;
+ * characters other than letters, digits and ._+- become _). Its run goes to
+ * <results>/<study>/<label>/. comparison.csv, in scenario order:
+ *   scenario,<matrix keys...>,status,<every summary.csv column, from run>,rank
+ * status is done, failed or interrupted (summary columns empty unless done); rank is the
+ * position by rank_by, descending, with failed and missing values last.
  */
 #ifndef CHS_STUDY_H
 #define CHS_STUDY_H

@@ -23,9 +23,18 @@
  *
  * Rows are the cartesian product of the [values] grids (first key slowest) crossed with
  * the LHS samples: every grid point gets the same `samples` LHS points, so there are
- * (product of grid sizes) x samples rows. Integer keys are rounded. A row is done iff its
- * run's summary.csv exists (the engine writes it last, atomically); running the sweep
- * again skips done rows and retries failed and pending ones. */
+ * (product of grid sizes) x samples rows. Generated numbers are written with 6 significant
+ * digits (integer keys rounded); that text is what the run gets.
+ *
+ * results/<sweep>/manifest.csv: `row,run,<swept keys...>,status`, one line per row, e.g.
+ *   row,run,therapy.source,therapy.dose,joint.k_att,status
+ *   0,r0000,bone_marrow,1e+07,0.05,done
+ * status is derived from files, never remembered: done iff <run>/summary.csv exists (the
+ * engine writes it last, atomically); failed iff status/<run>.failed exists (written with
+ * the reason when the row's run fails, removed when it succeeds); else pending. The
+ * manifest is rewritten atomically under an flock on .manifest.lock (array tasks update it
+ * concurrently); an existing manifest whose rows differ from the sweep file is an error.
+ * Running the sweep again skips done rows and retries failed and pending ones. */
 #ifndef CHS_SWEEP_H
 #define CHS_SWEEP_H
 

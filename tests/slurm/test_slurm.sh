@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The real Slurm test: a private single-node Slurm (Debian's slurmctld + slurmd, this host,
+# loopback addresses, auth/none, state and spool in a temporary directory, free ports)
+# started in the foreground (-D) in the background and stopped on exit. Then:
+#   1. `chondrosim sweep --slurm` on a 4-row sweep, submit.sh submits the array (%2
+#      throttle) and the collector (afterany): every task and the collector complete, at most
+#      2 tasks ran at once, the collector started after the last task, sweep.csv has 4 rows;
+#   2. one row is made to fail (its run directory replaced by a file) and the whole array is
+#      resubmitted by hand: the 3 done rows are skipped, that task fails, the collector
+#      exits 1 naming the row, the manifest says failed;
+#   3. after the fix `chondrosim sweep --slurm` writes an array of just that row; on
+#      resubmission only it reruns and the aggregate is complete;
+#   4. scripts/slurm/run.sbatch runs one hybrid job (2 ranks via srun --mpi=pmix), and a job
+#      without OMP_NUM_THREADS takes its thread count from SLURM_CPUS_PER_TASK.
+# Everything is bounded (10 minutes in all). If Slurm cannot run here (packages missing, not
+# root) the test FAILS under CI=true and is skipped (exit 77) otherwise.
+#
+# usage: bash test_slurm.sh <chondrosim-binary> <source-dir> <work-dir>
+set -u
+BIN=$(readlink -f "$1") SRC=$(readlink -f "$2") WORK=$3
+PY=/usr/bin/python3
+DEADLINE=$(( $(date +%s) + ${CHS_SLURM_TEST_TIMEOUT:-600} ))
+T0=$(date +%s)
+export CHONDROSIM_MODELS=${CHONDROSIM_MODELS:-$SRC/models}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+unset OMP_NUM_THREADS
+
+case $WORK in /|"") echo "refusing work dir '$WORK'"; exit 2 ;; esac
+rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
+cd "$WORK" || exit 2
+
+nfail=0
+pass() { echo "  ok    $*"; }
+fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
+expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+has() { grep -qF -- "$2" "$1"; }
+show() { sed 's/^/        | /' "$1" 2>/dev/null | head -n "${2:-20}"; }
+
+# Cannot run: a failure in CI, a skip elsewhere.
+cannot_run() {
+  if [ "${CI:-}" = true ]; then
+    echo "test_slurm: FAILED: $* (CI=true: the Slurm test must run; scripts/setup-deps.sh --slurm installs Slurm)"
+    exit 1
+  fi
+  echo "test_slurm: SKIPPED: $* (install with scripts/setup-deps.sh --slurm; runs as root)"
+  exit 77
+}
+SLURMCTLD=/usr/sbin/slurmctld SLURMD=/usr/sbin/slurmd
+for p in "$SLURMCTLD" "$SLURMD"; do [ -x "$p" ] || cannot_run "$p not found"; done
+for c in sbatch squeue sinfo scontrol scancel srun; do
+  command -v $c >/dev/null || cannot_run "$c not found (package slurm-client)"
+done
+[ "$(id -u)" -eq 0 ] || cannot_run "slurmd must run as root to start jobs"
+[ -x "$PY" ] || cannot_run "$PY not found"
+
+# ---- a private single-node cluster
+# Sockets of slurmstepd live in the spool directory: keep its path short (108-byte limit).
+SD=$(mktemp -d /tmp/chs-slurm.XXXXXX) || exit 2
+mkdir -p "$SD/state" "$SD/spool" "$WORK/slurm"
+CTLD_PID= SLURMD_PID=
+cleanup() {
+  if [ -n "$CTLD_PID" ]; then
+    scancel --quiet --full --user="$(id -un)" 2>/dev/null
+    for _ in $(seq 20); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.5; done
+  fi
+  for pid in $SLURMD_PID $CTLD_PID; do kill "$pid" 2>/dev/null; done
+  for pid in $SLURMD_PID $CTLD_PID; do
+    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  cp "$SD"/*.log "$WORK/slurm/" 2>/dev/null
+  rm -rf -- "$SD"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r PORT_CTLD PORT_D < <("$PY" -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+HOST=$(hostname -s)
+# This node as slurmd sees it (CPUs, sockets, cores, memory), so it is not drained.
+NODE=$("$SLURMD" -C 2>/dev/null | grep '^NodeName=' | sed "s/ UpTime=.*//; s/^NodeName=[^ ]*/NodeName=$HOST/")
+[ -n "$NODE" ] || cannot_run "slurmd -C printed no node line"
+NCPU=$(echo "$NODE" | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p')
+export SLURM_CONF=$SD/slurm.conf
+cat >"$SLURM_CONF" <<EOF
+# chondrosim test cluster: one node (this host), loopback addresses, no authentication.
+ClusterName=chstest
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=$PORT_CTLD
+SlurmdPort=$PORT_D
+AuthType=auth/none
+CredType=cred/none
+ProctrackType=proctrack/pgid
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+MpiDefault=none
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$SD/state
+SlurmdSpoolDir=$SD/spool
+SlurmctldPidFile=$SD/slurmctld.pid
+SlurmdPidFile=$SD/slurmd.pid
+SlurmctldLogFile=$SD/slurmctld.log
+SlurmdLogFile=$SD/slurmd.log
+ReturnToService=2
+MinJobAge=3600
+MaxArraySize=1001
+$NODE NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=test Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+EOF
+
+echo "== starting slurmctld and slurmd (ports $PORT_CTLD, $PORT_D; $NCPU CPU(s))"
+"$SLURMCTLD" -D -i -f "$SLURM_CONF" >"$WORK/slurm/slurmctld.out" 2>&1 &
+CTLD_PID=$!
+"$SLURMD" -D -f "$SLURM_CONF" -N "$HOST" >"$WORK/slurm/slurmd.out" 2>&1 &
+SLURMD_PID=$!
+state=
+for _ in $(seq 60); do
+  state=$(sinfo -h -n "$HOST" -o %T 2>/dev/null)
+  [ "$state" = idle ] && break
+  sleep 1
+done
+if [ "$state" != idle ]; then
+  echo "  FAIL  the node did not become idle within 60 s (state '$state')"
+  show "$SD/slurmctld.log" 15; show "$SD/slurmd.log" 15
+  exit 1
+fi
+pass "sinfo shows $HOST idle after $(( $(date +%s) - T0 )) s"
+
+# job_state JOBID: the job's state(s), one per line (an array gives one per task)
+job_state() { scontrol -o show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+# wait_done JOBID...: waits until every job has ended, within the deadline
+wait_done() {
+  while [ "$(date +%s)" -lt "$DEADLINE" ]; do
+    local busy=0
+    for j in "$@"; do
+      job_state "$j" | grep -qE '^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED)$' && busy=1
+      [ -z "$(job_state "$j")" ] && busy=1   # not known yet
+    done
+    [ $busy -eq 0 ] && return 0
+    sleep 1
+  done
+  echo "        deadline reached while waiting for job(s) $*"; squeue -a | sed 's/^/        | /'
+  return 1
+}
+field() { scontrol -o show job "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }   # JOBID FIELD (first task)
+
+# ---- the sweep: 2 doses x 2 sources, coarse grid, 60 days; at most 2 tasks at once
+cp "$SRC/configs/default.ini" base.ini
+cat >sweep.ini <<'EOF'
+[sweep]
+name = slurmtest
+base = base.ini
+[values]
+therapy.dose = 1e7 5e7
+therapy.source = bone_marrow adipose
+[set]
+therapy.route = intra_articular
+grid.nx = 12
+grid.nz = 6
+run.end_time = 60
+output.times = 0 30 60
+[slurm]
+throttle = 2
+time = 00:05:00
+EOF
+D=$WORK/results/slurmtest
+
+echo "== 1. chondrosim sweep --slurm; submit.sh (array 0-3%2 + collector afterany)"
+"$BIN" sweep sweep.ini --out results --slurm >gen1.out 2>gen1.err
+expect '[ $? -eq 0 ] && grep -q "^#SBATCH --array=0-3%2$" "$D/sweep.sbatch"' "sweep.sbatch has --array=0-3%2"
+cp "$D/sweep.sbatch" "$WORK/sweep_all.sbatch"
+bash "$D/submit.sh" >submit1.out 2>&1
+expect '[ $? -eq 0 ]' "submit.sh submitted both jobs"
+read -r JID CID <"$D/last_submit"
+show submit1.out 2
+expect 'scontrol -o show job "$JID" | grep -q "ArrayTaskThrottle=2"' "the array job carries ArrayTaskThrottle=2"
+expect '[ "$(field "$CID" Dependency)" = "afterany:${JID}_*(unfulfilled)" ] || [ "$(field "$CID" Dependency)" = "afterany:${JID}_*" ]' \
+  "the collector depends on the array (afterany)"
+maxrun=0
+while [ "$(date +%s)" -lt "$DEADLINE" ]; do
+  n=$(squeue -h -r -j "$JID" -t RUNNING 2>/dev/null | wc -l)
+  [ "$n" -gt "$maxrun" ] && maxrun=$n
+  [ -z "$(squeue -h -r -j "$JID" 2>/dev/null)" ] && break
+  sleep 0.2
+done
+wait_done "$JID" "$CID"
+expect '[ "$maxrun" -le 2 ] && [ "$maxrun" -ge 1 ]' "at most 2 array tasks ran at once (saw $maxrun)"
+expect '[ "$(job_state "$JID" | sort -u)" = COMPLETED ] && [ "$(job_state "$JID" | wc -l)" = 4 ]' "all 4 array tasks COMPLETED"
+expect '[ "$(job_state "$CID")" = COMPLETED ] && [ "$(field "$CID" ExitCode)" = 0:0 ]' "the collector COMPLETED with exit 0"
+last_end=$(scontrol -o show job "$JID" | sed -n 's/.* EndTime=\([^ ]*\).*/\1/p' | sort | tail -1)
+expect '[ -n "$last_end" ] && [[ ! "$(field "$CID" StartTime)" < "$last_end" ]]' \
+  "the collector started after the last task ended ($(field "$CID" StartTime) >= $last_end)"
+for r in 0 1 2 3; do
+  expect "[ -s '$D/r000$r/summary.csv' ] && [ -s '$D/r000$r/r000$r.h5' ] && grep -q 'row $r on' '$D'/logs/slurmtest_${JID}_$r.out" \
+    "row $r: its task's log, summary.csv and HDF5 file"
+done
+expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ]' "manifest: 4 rows done"
+expect '[ "$(wc -l <"$D/sweep.csv")" = 5 ] && [ "$(cut -d, -f5 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' "sweep.csv: header + 4 done rows"
+expect 'has "$D/logs/slurmtest_collect_$CID.out" "4 of 4 rows done"' "the collector's log says 4 of 4 rows done"
+expect 'grep -q "threads per rank: 1 (OMP_NUM_THREADS=1)" "$D"/logs/slurmtest_${JID}_0.out' \
+  "a task ran 1 thread (OMP_NUM_THREADS from SLURM_CPUS_PER_TASK=1)"
+
+echo "== 2. one row fails: resubmitting the whole array reruns nothing else"
+sleep 1.1; touch "$WORK/mark2"
+rm -rf "$D/r0002" && echo "blocks the run directory" >"$D/r0002"
+JID2=$(sbatch --parsable "$WORK/sweep_all.sbatch"); JID2=${JID2%%;*}
+CID2=$(sbatch --parsable --dependency=afterany:"$JID2" "$D/collect.sbatch"); CID2=${CID2%%;*}
+echo "        array job $JID2, collector $CID2"
+wait_done "$JID2" "$CID2"
+states=$(scontrol -o show job "$JID2" | sed -n 's/.*ArrayTaskId=\([0-9]*\) .*JobState=\([A-Z]*\).*/\1=\2/p' | sort | tr '\n' ' ')
+expect '[ "$states" = "0=COMPLETED 1=COMPLETED 2=FAILED 3=COMPLETED " ]' "task 2 FAILED, tasks 0, 1, 3 COMPLETED ($states)"
+expect 'has "$D/logs/slurmtest_${JID2}_0.out" "row 0 (r0000) already done, skipping"' "task 0 skipped its done row"
+expect 'has "$D/logs/slurmtest_${JID2}_2.out" "1 row(s) of sweep slurmtest failed: 2 (r0002)"' "task 2's log names its failure"
+expect '[ -z "$(find "$D" -name summary.csv -newer "$WORK/mark2")" ]' "no done row reran"
+expect '[ "$(job_state "$CID2")" = FAILED ] && [ "$(field "$CID2" ExitCode)" = 1:0 ]' "the collector ran (afterany) and exited 1"
+expect 'has "$D/logs/slurmtest_collect_$CID2.out" "row 2 (r0002): failed"' "the collector lists row 2 as failed"
+expect 'grep -q "^2,r0002,5e7,bone_marrow,failed$" "$D/manifest.csv"' "manifest: row 2 failed"
+
+echo "== 3. the fix, then chondrosim sweep --slurm: only row 2 is resubmitted and reruns"
+rm -f "$D/r0002"
+sleep 1.1; touch "$WORK/mark3"
+"$BIN" sweep sweep.ini --out results --slurm >gen3.out 2>gen3.err
+expect '[ $? -eq 0 ] && grep -q "^#SBATCH --array=2%2$" "$D/sweep.sbatch"' "sweep.sbatch now has --array=2%2"
+bash "$D/submit.sh" >submit3.out 2>&1
+read -r JID3 CID3 <"$D/last_submit"
+wait_done "$JID3" "$CID3"
+expect '[ "$(job_state "$JID3")" = COMPLETED ] && [ "$(job_state "$CID3")" = COMPLETED ]' "the task and the collector COMPLETED"
+expect '[ "$(find "$D" -name summary.csv -newer "$WORK/mark3")" = "$D/r0002/summary.csv" ]' "only row 2 reran"
+expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ] && [ "$(cut -d, -f5 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' \
+  "manifest and sweep.csv: all 4 rows done"
+"$BIN" sweep sweep.ini --out results --slurm >gen4.out 2>gen4.err
+expect 'has gen4.out "rows are done; nothing to submit"' "--slurm with every row done submits nothing"
+
+echo "== 4. scripts/slurm/run.sbatch (hybrid MPI + OpenMP) and threads from SLURM_CPUS_PER_TASK"
+JH=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --chdir="$WORK" \
+  --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --set grid.nx=12 --set grid.nz=6 --set run.end_time=30 --set "output.times=0 30" --out "$WORK/hybrid")
+JH=${JH%%;*}
+C2=$(( NCPU >= 2 ? 2 : 1 ))
+JT=$(sbatch --parsable --ntasks=1 --cpus-per-task=$C2 --time=00:05:00 --chdir="$WORK" \
+  --output="$WORK/threads_%j.out" --wrap "env -u OMP_NUM_THREADS '$BIN' run '$SRC/configs/default.ini' --set grid.nx=8 --set grid.nz=4 --set run.end_time=5 --set 'output.times=0 5' --out '$WORK/threads'")
+JT=${JT%%;*}
+wait_done "$JH" "$JT"
+expect '[ "$(job_state "$JH")" = COMPLETED ]' "run.sbatch COMPLETED"
+expect 'has "$WORK/chondrosim_$JH.out" "on 2 rank(s) x 1 thread(s)" && [ -s "$WORK/hybrid/default/summary.csv" ]' \
+  "run.sbatch ran one simulation on 2 ranks (srun --mpi=pmix) x 1 thread and wrote its summary"
+show "$WORK/chondrosim_$JH.out" 2
+expect '[ "$(job_state "$JT")" = COMPLETED ] && has "$WORK/threads_$JT.out" "threads per rank: $C2 (SLURM_CPUS_PER_TASK=$C2)"' \
+  "a job without OMP_NUM_THREADS ran $C2 thread(s) from SLURM_CPUS_PER_TASK=$C2"
+
+WALL=$(( $(date +%s) - T0 ))
+echo
+echo "test_slurm: wall time $WALL s (limit $(( DEADLINE - T0 )) s)"
+if [ $nfail -ne 0 ]; then
+  echo "test_slurm: $nfail check(s) FAILED (daemon logs in $WORK/slurm/)"
+  exit 1
+fi
+echo "test_slurm: all checks passed"
