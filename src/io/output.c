@@ -9,6 +9,7 @@
  *    decomposition; it is found from lo/ln because only src/par/ may ask MPI for ranks.
  *    It also writes the sidecar and renames the file. */
 #define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* copy_file_range */
 #include "io/output.h"
 
 #include <errno.h>
@@ -16,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/checkpoint_io.h"
 #include "io/xdmf.h"
+#include "par/par.h"
 
 #define SERIES_CHUNK 256                    /* elements per chunk of the 1-D series */
 #define FIELD_WHOLE_CHUNK_MAX (4u << 20)    /* bytes: up to this, one chunk per field */
@@ -38,6 +42,7 @@ struct chs_output {
   int writer;
 
   char *partial_path, *final_path, *xdmf_path; /* <dir>/<run>.partial.h5, .h5, .xdmf */
+  char *tmp_path;                              /* <dir>/<run>.partial.h5.tmp: see updates */
   char *partial_name, *final_name;             /* the same without <dir>/, for the sidecar */
 
   int nsteps, times_cap;
@@ -306,15 +311,119 @@ static herr_t write_grid_dataset(chs_output *o, hid_t loc, const char *name, hid
   return r;
 }
 
-static hid_t open_file(const chs_output *o, int create)
+static hid_t open_path(const chs_output *o, const char *path, int create)
 {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
   if (fapl < 0) return -1;
   if (H5Pset_fapl_mpio(fapl, o->comm, MPI_INFO_NULL) >= 0)
-    f = create ? H5Fcreate(o->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
-               : H5Fopen(o->partial_path, H5F_ACC_RDWR, fapl);
+    f = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+               : H5Fopen(path, H5F_ACC_RDWR, fapl);
   H5Pclose(fapl);
   return f;
+}
+
+/* ---------------------------------------------------------------- crash-safe updates
+ *
+ * Readers (ParaView through the sidecar, h5py, a restart) only ever find <run>.partial.h5
+ * whole, because it is never open for writing: every change is made to a copy,
+ * <run>.partial.h5.tmp, which is flushed to disk, closed and renamed over it. A process
+ * killed at any moment leaves the previous file intact (and a stale .tmp that the next
+ * change overwrites). Appending in place is not safe with HDF5 1.10: closing the file
+ * rewrites metadata (group heaps, B-trees, the superblock) in place, and a SIGKILL in that
+ * moment left files h5py could no longer read ("bad heap free list", about 1 kill in 30
+ * with frequent outputs). The price: the writer copies the file before each change (each
+ * output, the finish, a restart), so the copying grows with the square of the number of
+ * outputs; on file systems with copy-on-write extents copy_file_range makes it cheap. */
+
+/* Every rank learns the largest status (ranks of this output's communicator). */
+static chs_status agree(const chs_output *o, chs_status local)
+{
+  int v = (int)local;
+  chs_par_comm_max_int((void *)&o->comm, &v, 1);
+  return (chs_status)v;
+}
+
+static chs_status copy_file(const char *from, const char *to)
+{
+  int in = open(from, O_RDONLY), out = -1;
+  chs_status st = CHS_OK;
+  if (in < 0)
+    return chs_error(CHS_ERR_IO, "%s: cannot open it to update it: %s (was it moved or deleted?)",
+                     from, strerror(errno));
+  struct stat sb;
+  if (fstat(in, &sb) != 0 || (out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+    st = chs_error(CHS_ERR_IO, "%s: cannot create %s: %s", from, to, strerror(errno));
+    goto done;
+  }
+  off_t left = sb.st_size;
+#ifdef __linux__
+  /* In-kernel copy (shares extents on XFS/btrfs, server-side on NFS 4.2). */
+  while (left > 0) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+    if (n <= 0) break; /* not supported here: the loop below does the rest */
+    left -= n;
+  }
+#endif
+  static char buf[1 << 20];
+  while (left > 0) {
+    ssize_t n = read(in, buf, sizeof buf), w = 0;
+    if (n <= 0) break;
+    for (ssize_t k; w < n; w += k)
+      if ((k = write(out, buf + w, (size_t)(n - w))) <= 0) break;
+    if (w < n) break;
+    left -= n;
+  }
+  if (left > 0) st = chs_error(CHS_ERR_IO, "%s: cannot copy it to %s: %s (disk full?)", from, to,
+                               strerror(errno));
+done:
+  if (out >= 0 && close(out) != 0 && st == CHS_OK)
+    st = chs_error(CHS_ERR_IO, "%s: cannot write %s: %s (disk full?)", from, to, strerror(errno));
+  close(in);
+  return st;
+}
+
+/* Collective. The writer copies the visible file to the .tmp, every rank opens the copy.
+ * Returns -1 (and *st set) if that failed. */
+static hid_t begin_update(const chs_output *o, chs_status *st)
+{
+  *st = agree(o, o->writer ? copy_file(o->partial_path, o->tmp_path) : CHS_OK);
+  if (*st != CHS_OK) {
+    if (!o->writer) *st = chs_error(*st, "%s: the writing rank could not copy it", o->partial_path);
+    return -1;
+  }
+  hid_t f = open_path(o, o->tmp_path, 0);
+  if (f < 0)
+    *st = chs_error(CHS_ERR_IO, "%s: cannot open its copy %s for writing", o->partial_path,
+                    o->tmp_path);
+  return f;
+}
+
+/* Collective. Flushes and closes the copy (r < 0: a change already failed, `what` says
+ * which) and, if everything worked, renames it to target. */
+static chs_status end_update(const chs_output *o, hid_t file, herr_t r, char *what, size_t wlen,
+                             const char *target)
+{
+  if (file >= 0) {
+    if (r >= 0 && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
+      r = -1;
+      snprintf(what, wlen, "cannot flush the file to disk (disk full?)");
+    }
+    if (H5Fclose(file) < 0 && r >= 0) {
+      r = -1;
+      snprintf(what, wlen, "cannot close the file (disk full?)");
+    }
+  }
+  chs_status st = r < 0 ? chs_error(CHS_ERR_IO, "%s: %s", o->partial_path, what) : CHS_OK;
+  /* Every rank has closed the copy (H5Fclose is collective) before the writer renames it. */
+  if (st == CHS_OK && o->writer && rename(o->tmp_path, target) != 0)
+    st = chs_error(CHS_ERR_IO, "%s: cannot rename %s to it: %s", target, o->tmp_path,
+                   strerror(errno));
+  st = agree(o, st);
+  if (st != CHS_OK) {
+    if (o->writer) remove(o->tmp_path);
+    else st = chs_error(st, "%s: the writing rank could not update it", o->partial_path);
+  }
+  return st;
 }
 
 /* Writes the buffered metric rows; the caller clears them once the file is closed. */
@@ -520,6 +629,7 @@ static chs_status new_output(const chs_output_spec *spec, const char *dir, const
   ok &= base != NULL;
   if (base) {
     ok &= (o->partial_path = join3(base, ".partial.h5", "")) != NULL;
+    ok &= (o->tmp_path = join3(base, ".partial.h5.tmp", "")) != NULL;
     ok &= (o->final_path = join3(base, ".h5", "")) != NULL;
     ok &= (o->xdmf_path = join3(base, ".xdmf", "")) != NULL;
   }
@@ -545,25 +655,20 @@ chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const
   CHS_TRY(st, remove_stale(dir, o->final_path), fail);
   CHS_TRY(st, remove_stale(dir, o->xdmf_path), fail);
 
+  /* Written as the .tmp (an old one is truncated: never removed here, as another rank may
+   * already be creating it) and renamed: the file appears whole. */
   h5_quiet q;
   quiet_begin(&q);
-  char what[512] = "";
-  hid_t file = open_file(o, 1), dxpl = -1;
+  char what[512] = "cannot set up the collective transfer";
+  hid_t file = open_path(o, o->tmp_path, 1), dxpl = -1;
+  herr_t r = -1;
   if (file < 0) {
-    st = chs_error(CHS_ERR_IO, "%s: cannot create %s (is the directory writable?)", dir,
-                   o->partial_path);
+    snprintf(what, sizeof what, "cannot create it (is the directory %s writable?)", dir);
   } else {
-    dxpl = collective_dxpl();
-    herr_t r = dxpl >= 0 ? write_header(o, spec, file, dxpl, what, sizeof what) : -1;
+    if ((dxpl = collective_dxpl()) >= 0) r = write_header(o, spec, file, dxpl, what, sizeof what);
     close_id(&dxpl, H5Pclose);
-    if (H5Fclose(file) < 0 && r >= 0) {
-      r = -1;
-      snprintf(what, sizeof what, "cannot close the file (disk full?)");
-    }
-    if (r < 0)
-      st = chs_error(CHS_ERR_IO, "%s: %s: %s", dir, o->partial_path,
-                     *what ? what : "cannot set up the collective transfer");
   }
+  st = end_update(o, file, r, what, sizeof what, o->partial_path);
   quiet_end(&q);
   if (st != CHS_OK) goto fail;
   *out = o;
@@ -608,10 +713,9 @@ static herr_t rewind_file(chs_output *o, hid_t file, const chs_output_spec *spec
   snprintf(what, wlen, "it is not a chondrosim output file (no /time or /metrics/time)");
   if (nt < 0 || nr < 0) goto done;
   snprintf(what, wlen,
-           "it holds %lld output steps and %lld metric rows, fewer than the checkpoint's %d "
-           "and %ld: it is not the output this checkpoint belongs to",
-           (long long)nt, (long long)nr, r->nsteps, r->metric_rows);
-  if (nt < r->nsteps || nr < r->metric_rows) goto done;
+           "it holds %lld output steps, fewer than the checkpoint's %d: it is not the output "
+           "this checkpoint belongs to", (long long)nt, r->nsteps);
+  if (nt < r->nsteps) goto done;
   if (r->nsteps > 0) {
     double *t = malloc((size_t)nt * sizeof *t);
     hid_t d = H5Dopen2(file, "time", H5P_DEFAULT);
@@ -632,11 +736,21 @@ static herr_t rewind_file(chs_output *o, hid_t file, const chs_output_spec *spec
     if (H5Ldelete(file, step, H5P_DEFAULT) < 0) goto done;
   }
   snprintf(what, wlen, "cannot cut /time and /metrics back to the checkpoint");
-  if (set_length(file, "time", (hsize_t)r->nsteps) < 0 ||
-      set_length(g, "time", (hsize_t)r->metric_rows) < 0)
+  hsize_t keep = (hsize_t)(nr < r->metric_rows ? nr : r->metric_rows);
+  if (set_length(file, "time", (hsize_t)r->nsteps) < 0 || set_length(g, "time", keep) < 0)
     goto done;
   for (int m = 0; m < o->nmetrics; m++)
-    if (set_length(g, o->metric_names[m], (hsize_t)r->metric_rows) < 0) goto done;
+    if (set_length(g, o->metric_names[m], keep) < 0) goto done;
+  /* Rows the file never got (buffered when the run stopped) come from the checkpoint. */
+  if (nr < r->metric_rows) {
+    hsize_t n = (hsize_t)r->metric_rows - keep, w = (hsize_t)o->nmetrics;
+    snprintf(what, wlen, "cannot append the checkpoint's metric rows");
+    if (append_series(o, g, "time", keep, n, r->metric_t + keep, 1, dxpl) < 0) goto done;
+    for (int m = 0; m < o->nmetrics; m++)
+      if (append_series(o, g, o->metric_names[m], keep, n, r->metric_values + keep * w + m, w,
+                        dxpl) < 0)
+        goto done;
+  }
   snprintf(what, wlen, "cannot replace /config");
   if (write_config(o, file, spec->config_text, dxpl) < 0) goto done;
   int restarts = 0;
@@ -660,7 +774,8 @@ chs_status chs_output_reopen(const chs_output_spec *spec, const char *dir, const
   chs_output *o = NULL;
   CHS_CHECK(new_output(spec, dir, run, &o));
   chs_status st = CHS_OK;
-  if (r->nsteps < 0 || r->metric_rows < 0 || (r->nsteps > 0 && !r->times)) {
+  if (r->nsteps < 0 || r->metric_rows < 0 || (r->nsteps > 0 && !r->times) ||
+      (r->metric_rows > 0 && (!r->metric_t || !r->metric_values))) {
     chs_output_destroy(&o);
     return chs_error(CHS_ERR_INTERNAL, "chs_output_reopen: bad resume point");
   }
@@ -673,38 +788,29 @@ chs_status chs_output_reopen(const chs_output_spec *spec, const char *dir, const
   o->nsteps = r->nsteps;
   o->rows_in_file = (hsize_t)r->metric_rows;
 
-  /* The sidecar first: once it lists only the checkpoint's steps, the later ones may go.
-   * Its failure is the writer's alone, so the collective part below still runs on every
-   * rank and the caller agrees on the outcome. */
+  /* The sidecar first: once it lists only the checkpoint's steps, the later ones may go. */
   chs_status sidecar = CHS_OK;
   if (o->writer && o->nsteps == 0 && remove(o->xdmf_path) != 0 && errno != ENOENT)
     sidecar = chs_error(CHS_ERR_IO, "%s: cannot remove it: %s", o->xdmf_path, strerror(errno));
   else if (o->nsteps > 0)
     sidecar = write_sidecar(o, o->partial_name);
-
-  h5_quiet q;
-  quiet_begin(&q);
-  char what[512] = "cannot open it for writing (missing, or not HDF5?)";
-  hid_t file = open_file(o, 0), dxpl = -1;
-  herr_t res = -1;
-  if (file >= 0) {
-    snprintf(what, sizeof what, "cannot set up the collective transfer");
-    if ((dxpl = collective_dxpl()) >= 0) res = rewind_file(o, file, spec, r, dxpl, what, sizeof what);
-    close_id(&dxpl, H5Pclose);
-    if (H5Fclose(file) < 0 && res >= 0) {
-      res = -1;
-      snprintf(what, sizeof what, "cannot close the file (disk full?)");
+  st = agree(o, sidecar);
+  if (st == CHS_OK) {
+    h5_quiet q;
+    quiet_begin(&q);
+    char what[512] = "cannot set up the collective transfer";
+    hid_t file = begin_update(o, &st), dxpl = -1;
+    herr_t res = -1;
+    if (file >= 0) {
+      if ((dxpl = collective_dxpl()) >= 0) res = rewind_file(o, file, spec, r, dxpl, what, sizeof what);
+      close_id(&dxpl, H5Pclose);
+      st = end_update(o, file, res, what, sizeof what, o->partial_path);
     }
+    quiet_end(&q);
   }
-  quiet_end(&q);
-  if (res < 0)
-    st = chs_error(CHS_ERR_IO, "%s: cannot continue it from the checkpoint: %s", o->partial_path,
-                   what);
-  else
-    st = sidecar;
   if (st != CHS_OK) {
     chs_output_destroy(&o);
-    return st;
+    return chs_error(st, "cannot continue the output from the checkpoint");
   }
   *out = o;
   return CHS_OK;
@@ -753,10 +859,13 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
   quiet_begin(&q);
   char what[512], step[32];
   snprintf(step, sizeof step, "step_%05d", o->nsteps);
-  snprintf(what, sizeof what, "cannot open it for writing (was it moved or deleted?)");
-  hid_t file = open_file(o, 0), dxpl = -1, g = -1;
+  chs_status st;
+  hid_t file = begin_update(o, &st), dxpl = -1, g = -1;
   herr_t r = -1;
-  if (file < 0) goto done;
+  if (file < 0) {
+    quiet_end(&q);
+    return st;
+  }
   snprintf(what, sizeof what, "cannot set up the collective transfer");
   if ((dxpl = collective_dxpl()) < 0) goto done;
   snprintf(what, sizeof what, "cannot create /%s", step);
@@ -776,44 +885,15 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
 done:
   close_id(&g, H5Gclose);
   close_id(&dxpl, H5Pclose);
-  if (file >= 0 && H5Fclose(file) < 0 && r >= 0) {
-    r = -1;
-    snprintf(what, sizeof what, "cannot close the file (disk full?)");
-  }
+  st = end_update(o, file, r, what, sizeof what, o->partial_path);
   quiet_end(&q);
-  if (r < 0) return chs_error(CHS_ERR_IO, "%s: %s", o->partial_path, what);
+  if (st != CHS_OK) return st;
 
   o->times[o->nsteps++] = t;
   o->rows_in_file += (hsize_t)o->nrows;
   o->nrows = 0;
   /* The data is closed and on disk before the sidecar points at it. */
   return write_sidecar(o, o->partial_name);
-}
-
-chs_status chs_output_flush(chs_output *o)
-{
-  if (!o) return chs_error(CHS_ERR_INTERNAL, "chs_output_flush: output is NULL");
-  if (o->finished) return chs_error(CHS_ERR_INTERNAL, "chs_output_flush: output already finished");
-  if (o->nrows == 0) return CHS_OK; /* the same on every rank: rows are added everywhere */
-  h5_quiet q;
-  quiet_begin(&q);
-  char what[512] = "cannot open it for writing (was it moved or deleted?)";
-  hid_t file = open_file(o, 0), dxpl = -1;
-  herr_t r = -1;
-  if (file >= 0) {
-    snprintf(what, sizeof what, "cannot set up the collective transfer");
-    if ((dxpl = collective_dxpl()) >= 0) r = flush_metrics(o, file, dxpl, what, sizeof what);
-    close_id(&dxpl, H5Pclose);
-    if (H5Fclose(file) < 0 && r >= 0) {
-      r = -1;
-      snprintf(what, sizeof what, "cannot close the file (disk full?)");
-    }
-  }
-  quiet_end(&q);
-  if (r < 0) return chs_error(CHS_ERR_IO, "%s: %s", o->partial_path, what);
-  o->rows_in_file += (hsize_t)o->nrows;
-  o->nrows = 0;
-  return CHS_OK;
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -865,10 +945,14 @@ chs_status chs_output_finish(chs_output *o, const chs_provenance *prov,
 
   h5_quiet q;
   quiet_begin(&q);
-  char what[512] = "cannot open it to finish (was it moved or deleted?)";
-  hid_t file = open_file(o, 0), dxpl = -1;
+  char what[512];
+  chs_status st;
+  hid_t file = begin_update(o, &st), dxpl = -1;
   herr_t r = -1;
-  if (file < 0) goto done;
+  if (file < 0) {
+    quiet_end(&q);
+    return st;
+  }
   snprintf(what, sizeof what, "cannot set up the collective transfer");
   if ((dxpl = collective_dxpl()) < 0) goto done;
   if (flush_metrics(o, file, dxpl, what, sizeof what) < 0) goto done;
@@ -881,22 +965,18 @@ chs_status chs_output_finish(chs_output *o, const chs_provenance *prov,
   r = 0;
 done:
   close_id(&dxpl, H5Pclose);
-  if (file >= 0 && H5Fclose(file) < 0 && r >= 0) {
-    r = -1;
-    snprintf(what, sizeof what, "cannot close the file (disk full?)");
-  }
+  /* The finished copy becomes <run>.h5; the sidecar follows it, then the partial file goes. */
+  st = end_update(o, file, r, what, sizeof what, o->final_path);
   quiet_end(&q);
-  if (r < 0) return chs_error(CHS_ERR_IO, "%s: %s", o->partial_path, what);
+  if (st != CHS_OK) return st;
   o->rows_in_file += (hsize_t)o->nrows;
   o->nrows = 0;
   o->finished = 1;
-
-  /* The close above is collective (the barrier-equivalent); a rank still closing would not
-   * mind anyway, as renaming an open file is harmless on POSIX file systems. */
-  if (o->writer && rename(o->partial_path, o->final_path) != 0)
-    return chs_error(CHS_ERR_IO, "%s: cannot rename it to %s: %s", o->partial_path,
-                     o->final_path, strerror(errno));
-  return write_sidecar(o, o->final_name);
+  st = write_sidecar(o, o->final_name);
+  if (st == CHS_OK && o->writer && remove(o->partial_path) != 0 && errno != ENOENT)
+    st = chs_error(CHS_ERR_IO, "%s: cannot remove it after the rename to %s: %s", o->partial_path,
+                   o->final_path, strerror(errno));
+  return st;
 }
 
 /* ---------------------------------------------------------------- the rest */
@@ -911,6 +991,7 @@ void chs_output_destroy(chs_output **op)
   }
   for (int m = 0; m < CHS_OUTPUT_MAX_METRICS; m++) free(o->metric_names[m]);
   free(o->partial_path);
+  free(o->tmp_path);
   free(o->final_path);
   free(o->xdmf_path);
   free(o->partial_name);

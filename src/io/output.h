@@ -3,8 +3,10 @@
  *
  * While the run is going the data file is named <run>.partial.h5 and the sidecar points
  * at it; chs_output_finish renames it to <run>.h5 and rewrites the sidecar, so a run
- * that failed never leaves a file that looks complete. The file is opened and closed
- * around each write, so ParaView can read it between outputs. */
+ * that failed never leaves a file that looks complete. The file a reader sees is never open
+ * for writing: each change goes to a copy, <run>.partial.h5.tmp, renamed over it when
+ * complete, so a run killed at any moment leaves a readable file whose every step the
+ * sidecar lists is whole (output.c, "crash-safe updates"). */
 #ifndef CHS_OUTPUT_H
 #define CHS_OUTPUT_H
 
@@ -60,20 +62,22 @@ typedef struct chs_output chs_output;
 chs_status chs_output_create(const chs_output_spec *spec, const char *dir, const char *run,
                              chs_output **out);
 
-/* Where a restart continues an output: the checkpoint's counts and step times. */
+/* Where a restart continues an output: the checkpoint's steps and metrics series. */
 typedef struct {
   int nsteps;          /* output steps written before the checkpoint */
   const double *times; /* their times (nsteps values) */
-  long metric_rows;    /* metric rows in the file at the checkpoint */
+  long metric_rows;    /* metric rows up to the checkpoint */
+  const double *metric_t;      /* their times (metric_rows values) */
+  const double *metric_values; /* metric_rows x nmetrics values, row-major */
 } chs_output_resume;
 
 /* Collective. Reopens <dir>/<run>.partial.h5 to continue a run from a checkpoint: rewrites
  * the sidecar to list only the first r->nsteps steps, then deletes later step groups and
- * cuts /time and /metrics back to r->nsteps and r->metric_rows (what a killed attempt wrote
- * after the checkpoint), replaces /config with spec->config_text, marks the file
- * incomplete and counts the restart in the root attribute `restarts`. Fails with
- * CHS_ERR_IO if the file is missing or is not the output the checkpoint belongs to (fewer
- * steps or rows, other output times). */
+ * cuts /time and /metrics back to r->nsteps steps and r->metric_rows rows (what a killed
+ * attempt wrote after the checkpoint; rows the file lacks are written from r), replaces
+ * /config with spec->config_text, marks the file incomplete and counts the restart in the
+ * root attribute `restarts`. Fails with CHS_ERR_IO if the file is missing or is not the
+ * output the checkpoint belongs to (fewer steps, other output times). */
 chs_status chs_output_reopen(const chs_output_spec *spec, const char *dir, const char *run,
                              const chs_output_resume *r, chs_output **out);
 
@@ -86,10 +90,6 @@ chs_status chs_output_add_metrics(chs_output *o, double t, const double *values)
  * data[cell * stride + f], cells x fastest. Appends t to /time, flushes buffered
  * metrics, closes the file, then rewrites the sidecar atomically (tmp + rename). */
 chs_status chs_output_write_step(chs_output *o, double t, const double *data, int stride);
-
-/* Collective. Writes the buffered metric rows to the file now (before a checkpoint, so
- * that the file holds every row the checkpoint counts). */
-chs_status chs_output_flush(chs_output *o);
 
 /* Collective. Writes provenance and solver statistics, marks the file complete,
  * renames <run>.partial.h5 to <run>.h5 and rewrites the sidecar. */
