@@ -45,7 +45,7 @@ if [ $quick -eq 0 ]; then
   echo "== ranks x threads on the default scenario"
   for rt in "1 1" "1 2" "2 1"; do
     set -- $rt
-    OMP_NUM_THREADS=$2 mpirun -n "$1" --oversubscribe "$build/chondrosim" run "$root/configs/default.ini" \
+    OMP_NUM_THREADS=$2 mpirun -n "$1" --oversubscribe --bind-to none "$build/chondrosim" run "$root/configs/default.ini" \
       --out "$out" --quiet --set run.name=rt_$1_$2
     stats "$out/rt_$1_$2/rt_$1_$2.h5"
   done

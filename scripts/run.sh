@@ -16,6 +16,7 @@ cd "$root"
 if [ -n "${MPI_RANKS:-}" ]; then
   extra=()
   [ "$(id -u)" -eq 0 ] && extra+=(--allow-run-as-root)
-  exec mpirun -n "$MPI_RANKS" "${extra[@]}" --oversubscribe "$build/chondrosim" run "$config" "$@"
+  # --bind-to none: mpirun would pin each rank to one core, starving its OpenMP threads.
+  exec mpirun -n "$MPI_RANKS" "${extra[@]}" --oversubscribe --bind-to none "$build/chondrosim" run "$config" "$@"
 fi
 exec "$build/chondrosim" run "$config" "$@"
