@@ -5,6 +5,8 @@
 #include "io/checkpoint_io.h"
 
 #include <hdf5.h>
+
+#include "io/h5quiet.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +18,6 @@ struct chs_h5ck {
   int writer, writing;
   chs_status first_error;
 };
-
-typedef struct {
-  H5E_auto2_t func;
-  void *data;
-} h5_quiet;
-
-static void quiet_begin(h5_quiet *q)
-{
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
 
 /* Records the first failure of the handle and returns it. */
 static chs_status fail(chs_h5ck *f, const char *what, const char *name)

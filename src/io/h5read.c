@@ -1,22 +1,10 @@
 #include "io/h5read.h"
 
 #include <hdf5.h>
+
+#include "io/h5quiet.h"
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-  H5E_auto2_t func;
-  void *data;
-} h5_quiet;
-
-/* Our messages replace HDF5's error stack printout. */
-static void quiet_begin(h5_quiet *q)
-{
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
 
 static chs_status open_file(const char *path, hid_t *file)
 {

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <hdf5.h>
+
+#include "io/h5quiet.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,20 +59,6 @@ struct chs_output {
 };
 
 /* ---------------------------------------------------------------- small helpers */
-
-typedef struct {
-  H5E_auto2_t func;
-  void *data;
-} h5_quiet;
-
-/* HDF5 prints its error stack by default; we report our own messages instead. */
-static void quiet_begin(h5_quiet *q)
-{
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
 
 static void close_id(hid_t *id, herr_t (*close)(hid_t))
 {

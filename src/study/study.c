@@ -121,21 +121,9 @@ static chs_status parse_study(const char *path, const char *models_dir, study *s
   CHS_CHECK(chs_ini_check_sections(ini, "study|matrix|set"));
   CHS_CHECK(chs_ini_check_keys(ini, "study", "name|base|rank_by"));
 
-  const chs_ini_entry *e = chs_ini_find(ini, "study", "name");
-  if (e && *e->value) snprintf(s->name, sizeof s->name, "%s", e->value);
-  else chs_path_stem(path, s->name, sizeof s->name);
-  for (const char *p = s->name; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
-      return chs_error(CHS_ERR_CONFIG, "%s:%d [study] name = '%s': use letters, digits and . _ + - "
-                       "only (it names a directory)", path, e ? e->line : 0, s->name);
-  e = chs_ini_find(ini, "study", "base");
-  if (!e || !*e->value)
-    return chs_error(CHS_ERR_CONFIG, "%s: [study] base is missing: name the run config every "
-                     "scenario starts from (a path relative to the study file)", path);
-  chs_path_beside(path, e->value, s->base, sizeof s->base);
-  if (access(s->base, R_OK) != 0)
-    return chs_error(CHS_ERR_CONFIG, "%s:%d [study] base = %s: cannot read %s", path, e->line,
-                     e->value, s->base);
+  CHS_CHECK(chs_ini_name_and_base(ini, path, "study", "scenario", s->name, sizeof s->name, s->base,
+                                  sizeof s->base));
+  const chs_ini_entry *e;
   e = chs_ini_find(ini, "study", "rank_by");
   snprintf(s->rank_by, sizeof s->rank_by, "%s", e && *e->value ? e->value : "fill_12mo");
   if (!is_summary_column(s->rank_by))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *trim(char *s)
 {
@@ -383,4 +384,28 @@ chs_status chs_item_load(chs_config *cfg, const char *base, const char *models_d
   free(all);
   free(named);
   return st;
+}
+
+chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const char *section,
+                                 const char *what, char *name, size_t name_len, char *base,
+                                 size_t base_len)
+{
+  const chs_ini_entry *e = chs_ini_find(ini, section, "name");
+  if (e && *e->value)
+    snprintf(name, name_len, "%s", e->value);
+  else
+    chs_path_stem(path, name, name_len);
+  for (const char *p = name; *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
+      return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] name = '%s': use letters, digits and . _ + - "
+                       "only (it names a directory)", path, e ? e->line : 0, section, name);
+  e = chs_ini_find(ini, section, "base");
+  if (!e || !*e->value)
+    return chs_error(CHS_ERR_CONFIG, "%s: [%s] base is missing: name the run config every "
+                     "%s starts from (a path relative to the %s file)", path, section, what, section);
+  chs_path_beside(path, e->value, base, base_len);
+  if (access(base, R_OK) != 0)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] base = %s: cannot read %s", path, e->line, section,
+                     e->value, base);
+  return CHS_OK;
 }

@@ -39,6 +39,13 @@ const chs_ini_entry *chs_ini_find(const chs_ini *ini, const char *section, const
 chs_status chs_ini_split(const char *value, const char *where, char ***items, int *n);
 void chs_ini_items_free(char **items, int n);
 
+/* [<section>] name (default: the file's stem; it names a directory) and base (the run
+ * config every run starts from, resolved beside the file and readable). `what` names a
+ * run in messages ("scenario", "row"). Shared by compare and sweep files. */
+chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const char *section,
+                                 const char *what, char *name, size_t name_len, char *base,
+                                 size_t base_len);
+
 /* `rel` resolved against the directory of `file` (absolute paths are kept). */
 void chs_path_beside(const char *file, const char *rel, char *out, size_t len);
 /* The file name without directory and extension. */

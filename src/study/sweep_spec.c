@@ -241,21 +241,9 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
   CHS_CHECK(chs_ini_check_keys(ini, "sweep", "name|base|samples|seed"));
   CHS_CHECK(chs_ini_check_keys(ini, "slurm", "throttle|time|ntasks|cpus_per_task|partition|account|mem|mpi"));
 
-  const chs_ini_entry *e = chs_ini_find(ini, "sweep", "name");
-  if (e && *e->value) snprintf(s->name, sizeof s->name, "%s", e->value);
-  else chs_path_stem(path, s->name, sizeof s->name);
-  for (const char *p = s->name; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
-      return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] name = '%s': use letters, digits and . _ + - "
-                       "only (it names a directory)", path, e ? e->line : 0, s->name);
-  e = chs_ini_find(ini, "sweep", "base");
-  if (!e || !*e->value)
-    return chs_error(CHS_ERR_CONFIG, "%s: [sweep] base is missing: name the run config every "
-                     "row starts from (a path relative to the sweep file)", path);
-  chs_path_beside(path, e->value, s->base, sizeof s->base);
-  if (access(s->base, R_OK) != 0)
-    return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] base = %s: cannot read %s", path, e->line,
-                     e->value, s->base);
+  CHS_CHECK(chs_ini_name_and_base(ini, path, "sweep", "row", s->name, sizeof s->name, s->base,
+                                  sizeof s->base));
+  const chs_ini_entry *e;
   e = chs_ini_find(ini, "sweep", "seed");
   s->seed = 1;
   if (e) {

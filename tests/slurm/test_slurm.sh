@@ -242,7 +242,7 @@ expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ] && [ "$(cut -d, -f5 "$D/
 expect 'has gen4.out "rows are done; nothing to submit"' "--slurm with every row done submits nothing"
 
 echo "== 4. scripts/slurm/run.sbatch (hybrid MPI + OpenMP) and threads from SLURM_CPUS_PER_TASK"
-JH=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --chdir="$WORK" \
+JH=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
   --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
   --set grid.nx=12 --set grid.nz=6 --set run.end_time=30 --set "output.times=0 30" --out "$WORK/hybrid")
 JH=${JH%%;*}
@@ -257,6 +257,28 @@ expect 'has "$WORK/chondrosim_$JH.out" "on 2 rank(s) x 1 thread(s)" && [ -s "$WO
 show "$WORK/chondrosim_$JH.out" 2
 expect '[ "$(job_state "$JT")" = COMPLETED ] && has "$WORK/threads_$JT.out" "threads per rank: $C2 (SLURM_CPUS_PER_TASK=$C2)"' \
   "a job without OMP_NUM_THREADS ran $C2 thread(s) from SLURM_CPUS_PER_TASK=$C2"
+
+echo "== 5. the time-limit warning: SIGUSR1 to the job's ranks -> checkpoint, exit 9; a restart job finishes"
+# scancel --signal sends what #SBATCH --signal sends near the limit, but at a moment we
+# choose: once the time loop runs (its first progress line), so the handler is in place.
+JS=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --set run.name=warned --out "$WORK/warned")
+JS=${JS%%;*}
+for _ in $(seq 1 240); do has "$WORK/chondrosim_$JS.out" " day " && break; sleep 0.25; done
+scancel --signal=USR1 "$JS"
+wait_done "$JS"
+expect '[ "$(field "$JS" ExitCode)" = 9:0 ]' "the warned job wrote a checkpoint and exited 9"
+show "$WORK/chondrosim_$JS.out" 6
+CHK="$WORK/warned/warned/warned.chk.h5"
+expect '[ -s "$CHK" ] && [ ! -e "$WORK/warned/warned/summary.csv" ]' "checkpoint present, no summary.csv yet"
+JR=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --set run.name=warned --out "$WORK/warned" --restart "$CHK")
+JR=${JR%%;*}
+wait_done "$JR"
+expect '[ "$(job_state "$JR")" = COMPLETED ] && [ -s "$WORK/warned/warned/summary.csv" ] && [ -s "$WORK/warned/warned/warned.h5" ]' \
+  "the restart job COMPLETED the run (summary.csv and warned.h5 written)"
 
 WALL=$(( $(date +%s) - T0 ))
 echo
