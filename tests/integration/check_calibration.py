@@ -6,16 +6,9 @@ import sys
 import h5py
 import numpy as np
 
+from checklib import check, failures
+
 work = sys.argv[1]
-failures = []
-
-
-def check(ok, what):
-    print(("PASS " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
 def summary(name):
     with open(f"{work}/{name}/summary.csv") as f:
         row = next(csv.DictReader(f))

@@ -25,15 +25,7 @@ import xml.etree.ElementTree as ET
 import h5py
 import numpy as np
 
-failures = []
-
-
-def check(ok, what):
-    print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
+from checklib import check, failures
 
 def sidecar_steps(path):
     """[(time, [(h5 file, dataset path, dims)])] for each step the sidecar lists."""

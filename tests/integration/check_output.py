@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 import h5py
 import numpy as np
 
+from checklib import check, failures
+
 FIELDS = ["msc", "chondrocyte", "growth_factor", "cytokine", "oxygen", "proteoglycan",
           "collagen2", "fibrous"]
 # MODEL.md §7 outcomes (src/model/metrics.h) + per-field total / lesion mean / minimum.
@@ -31,16 +33,6 @@ METRICS = (["time"] + OUTCOMES + ["total_" + f for f in FIELDS] +
 PROVENANCE = ["version", "git_revision", "compiler", "sundials_version", "mpi_version",
               "hdf5_version", "ranks", "threads", "wall_time", "start_time", "end_time"]
 SOLVER_STATS = ["steps", "rhs_evals", "newton_iters", "krylov_iters"]
-
-failures = []
-
-
-def check(ok, what):
-    print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
 
 def text(v):
     if isinstance(v, bytes):

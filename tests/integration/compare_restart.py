@@ -26,21 +26,7 @@ import sys
 import h5py
 import numpy as np
 
-failures = []
-
-
-def check(ok, what):
-    print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def rel(x, y, scale):
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    d = float(np.max(np.abs(x - y))) if x.size else 0.0
-    return d / scale if scale > 0 else (0.0 if d == 0 else float("inf"))
-
+from checklib import check, failures, rel
 
 def main():
     ap = argparse.ArgumentParser()

@@ -24,24 +24,11 @@ import sys
 import h5py
 import numpy as np
 
+from checklib import check, failures, rel
+
 # Balance residuals, ideally 0, are fractions of what they balance: only their absolute
 # size means anything (their own magnitude is round-off), so their scale is at least 1.
 ABSOLUTE = {"ledger_residual": 1.0}
-
-failures = []
-
-
-def check(ok, what):
-    print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def rel(x, y, scale):
-    d = float(np.max(np.abs(np.asarray(x, float) - np.asarray(y, float)))) if np.size(x) else 0.0
-    return d / scale if scale > 0 else (0.0 if d == 0 else float("inf"))
-
 
 def main():
     ap = argparse.ArgumentParser()

@@ -19,10 +19,7 @@ case $WORK in /|"") echo "refusing work dir '$WORK'"; exit 2 ;; esac
 rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
 cd "$WORK" || exit 2
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 # run_cli NAME ARGS...: runs the binary, output in NAME.out / NAME.err, status in $rc
 run_cli() {
   local name=$1; shift

@@ -19,10 +19,7 @@ case $WORK in /|"") echo "refusing work dir '$WORK'"; exit 2 ;; esac
 rm -rf -- "$WORK" && mkdir -p -- "$WORK/study" "$WORK/cwd" || exit 2
 cd "$WORK/cwd" || exit 2
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 has() { grep -qF -- "$2" "$WORK/$1"; }
 show() { sed 's/^/        | /' "$WORK/$1" | head -n "${2:-20}"; }
 

@@ -33,10 +33,7 @@ rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
 cd "$WORK" || exit 2
 T0=$SECONDS
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 
 # inspect LABEL NAME REF [check_killed options]
 inspect() {

@@ -41,10 +41,7 @@ case $WORK in /|"") echo "refusing work dir '$WORK'"; exit 2 ;; esac
 rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
 cd "$WORK" || exit 2
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 
 # run NAME RANKS THREADS ARGS...: results in $WORK/NAME/default/default.h5
 run() {

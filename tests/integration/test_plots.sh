@@ -21,10 +21,7 @@ cd "$WORK" || exit 2
 export MPLCONFIGDIR=$WORK/mplconfig     # matplotlib's cache stays in the work dir
 unset DISPLAY
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 has() { grep -qF -- "$2" "$WORK/$1"; }   # has FILE SUBSTRING
 show() { sed 's/^/        | /' "$WORK/$1" | head -n "${2:-20}"; }
 # run_py NAME SCRIPT ARGS...: runs a plotting script, output in NAME.out / NAME.err, status in $rc

@@ -47,10 +47,7 @@ rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
 cd "$WORK" || exit 2
 T0=$SECONDS
 
-nfail=0
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; nfail=$((nfail + 1)); }
-expect() { if eval "$1"; then pass "$2"; else fail "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # nfail, pass, fail, expect
 
 # run NAME RANKS EXPECTED_EXIT ARGS...: output under $WORK/NAME/default, log NAME.log
 run() {
