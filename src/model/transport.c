@@ -24,27 +24,30 @@ void chs_transport_from_config(const chs_config *cfg, chs_transport *tp)
   tp->filler = NULL;
 }
 
-void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND])
-{
-  chs_transport t = *tp;
-  t.D_s *= tp->carrier_cell;
-  t.D_c *= tp->carrier_cell;
-  t.Dg_free *= tp->carrier_solute;
-  t.Di_free *= tp->carrier_solute;
-  chs_transport_coefficients(&t, u, D);
-}
-
-void chs_transport_coefficients(const chs_transport *tp, const double *u, double D[CHS_ND])
+/* The filler (M = 0) values are scaled by a carrier's factors (1 outside the lesion). */
+static inline void coefficients(const chs_transport *tp, const double *u, double cell,
+                                double solute, double D[CHS_ND])
 {
   /* M: the collagen network that blocks migration, clipped to [0, 1]. */
   double M = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS];
   M = M < 0.0 ? 0.0 : (M > 1.0 ? 1.0 : M);
   double open = (1.0 - M) * (1.0 - M);
-  D[CHS_F_MSC] = tp->D_s * open;
-  D[CHS_F_CHONDROCYTE] = tp->D_c * open;
-  D[CHS_F_GROWTH_FACTOR] = tp->Dg_free + (tp->Dg_tissue - tp->Dg_free) * M;
-  D[CHS_F_CYTOKINE] = tp->Di_free + (tp->Di_tissue - tp->Di_free) * M;
+  double g_free = tp->Dg_free * solute, i_free = tp->Di_free * solute;
+  D[CHS_F_MSC] = tp->D_s * cell * open;
+  D[CHS_F_CHONDROCYTE] = tp->D_c * cell * open;
+  D[CHS_F_GROWTH_FACTOR] = g_free + (tp->Dg_tissue - g_free) * M;
+  D[CHS_F_CYTOKINE] = i_free + (tp->Di_tissue - i_free) * M;
   D[CHS_F_OXYGEN] = tp->D_n;
+}
+
+void chs_transport_coefficients(const chs_transport *tp, const double *u, double D[CHS_ND])
+{
+  coefficients(tp, u, 1.0, 1.0, D);
+}
+
+void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND])
+{
+  coefficients(tp, u, tp->carrier_cell, tp->carrier_solute, D);
 }
 
 double chs_transport_robin(double h, double D_cell, double half_dz)
@@ -60,10 +63,9 @@ void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g,
   long n = (long)g->nghost;
 #pragma omp parallel for schedule(static)
   for (long c = 0; c < n; c++) {
-    if (tp->filler && tp->filler[c] > 0.0)
-      chs_transport_coefficients_filler(tp, ug + c * CHS_NF, D + c * CHS_ND);
-    else
-      chs_transport_coefficients(tp, ug + c * CHS_NF, D + c * CHS_ND);
+    const int in_filler = tp->filler && tp->filler[c] > 0.0;
+    coefficients(tp, ug + c * CHS_NF, in_filler ? tp->carrier_cell : 1.0,
+                 in_filler ? tp->carrier_solute : 1.0, D + c * CHS_ND);
   }
 }
 
