@@ -1,4 +1,4 @@
-/* The native-tissue column (MODEL.md §4 invariant): chs_native_solve must return the
+/* The native-tissue column (the quiet-joint invariant): chs_native_solve must return the
  * discrete steady state of an intact column in a quiet joint. The test recomputes the
  * full right-hand side (all CHS_NF reaction rates with the returned c_max and the native
  * collagen as the repair reference, plus the z diffusion and the surface/bone exchange
