@@ -419,6 +419,14 @@ Test(reactions, chondrocyte_kinetics_switch_freezes_chondrocytes)
     cr_expect_eq(R[CR], allo ? 0.0 : d, "kinetics off: R_repair = %g, differentiation %g", R[CR], d);
     cr_expect_eq(R[CD], allo ? d : 0.0, "kinetics off: R_donor = %g, differentiation %g", R[CD], d);
     cr_expect_neq(Ron[C], 0.0, "kinetics on: the mature cells must move at this state");
+    /* immune clearance of donor chondrocytes is the immune switch's, not the kinetics' */
+    chs_cell_env ez = e;
+    ez.Z = 1.0;
+    double Rz[CHS_NF];
+    chs_react(&off, &ez, u, Rz);
+    double want = -g_cfg.immune_delta_imm * (1.0 + g_cfg.immune_chi_d) * u[CD];
+    cr_expect(fabs((Rz[CD] - R[CD]) - want) <= 1e-12 * fabs(want),
+              "kinetics off: immune clearance of donor chondrocytes %g, want %g", Rz[CD] - R[CD], want);
   }
 }
 
