@@ -634,13 +634,13 @@ Test(conservation, joint_fluid_growth_factor, .timeout = 900)
  * for every route and both donor kinds. ledger_residual = (injected - accounted)/injected
  * is integrated like any other unknown, so it must stay at the integrator's tolerance
  * level: |residual| <= 10 x solver.rtol at every accepted step (printed). */
-static void ledger_case(const char *route, const char *source)
+static void ledger_case_with(const char *route, const char *source, const char *x1, const char *x2)
 {
   char r[64], s[64];
   snprintf(r, sizeof r, "therapy.route=%s", route);
   snprintf(s, sizeof s, "therapy.source=%s", source);
   const char *sets[] = {"run.name=ledger", "grid.nx=20", "grid.nz=8", "run.end_time=120", "output.times=0 120",
-                        "therapy.dose=1e7", "therapy.day=0", r, s, NULL};
+                        "therapy.dose=1e7", "therapy.day=0", r, s, x1, x2, NULL};
   char dir[256];
   long steps = 0;
   const char *h5 = engine_run(sets, dir, sizeof dir, &steps);
@@ -653,8 +653,8 @@ static void ledger_case(const char *route, const char *source)
     cr_assert(isfinite(res[k]));
     worst = fmax(worst, fabs(res[k]));
   }
-  fprintf(stderr, "ledger, %s %s (%s): injected %.4g cells, retained_joint at day 120 %.3g, max |ledger_residual| "
-          "= %.2e over %ld steps (rtol %g)\n", route, source, g_cfg.source_allogeneic ? "allogeneic" : "autologous",
+  fprintf(stderr, "ledger, %s %s [%s] (%s): injected %.4g cells, retained_joint at day 120 %.3g, max |ledger_residual| "
+          "= %.2e over %ld steps (rtol %g)\n", route, source, g_cfg.therapy_components, g_cfg.source_allogeneic ? "allogeneic" : "autologous",
           inj[ni - 1], ret[ni - 1], worst, steps, g_cfg.solver_rtol);
   cr_expect_gt(inj[ni - 1], 0.0, "%s %s: nothing injected", route, source);
   cr_expect_leq(worst, 10.0 * g_cfg.solver_rtol, "%s %s: ledger residual %.3g above 10 x rtol", route, source, worst);
@@ -663,6 +663,8 @@ static void ledger_case(const char *route, const char *source)
   free(ret);
   remove_dir(dir);
 }
+
+static void ledger_case(const char *route, const char *source) { ledger_case_with(route, source, NULL, NULL); }
 
 Test(conservation, ledger_intra_articular, .timeout = 900)
 {
@@ -673,6 +675,9 @@ Test(conservation, ledger_intralesional, .timeout = 900)
 {
   ledger_case("intralesional", "adipose");
   ledger_case("intralesional", "umbilical_cord");
+  /* co-implantation: the MSC share is booked, the chondrocytes are not MSCs */
+  ledger_case_with("intralesional", "umbilical_cord", "therapy.components=msc chondrocyte",
+                   "therapy.fractions=0.5 0.5");
 }
 Test(conservation, ledger_subchondral, .timeout = 900)
 {
