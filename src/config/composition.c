@@ -91,9 +91,9 @@ chs_status chs_composition_parse(const chs_config *cfg, chs_composition *out)
                          "intralesional, intra_articular, subchondral", ORIGIN("therapy.routes"), routes[i]);
     }
     if (c->type != CHS_COMP_MSC && c->route != CHS_ROUTE_INTRALESIONAL && c->route != CHS_ROUTE_NONE)
-      return chs_error(CHS_ERR_CONFIG, "%s: a %s component is implanted into the lesion; allowed route: "
-                       "intralesional (got %s)", nr ? ORIGIN("therapy.routes") : ORIGIN("therapy.route"),
-                       types[i], route_names[c->route]);
+      return chs_error(CHS_ERR_CONFIG, "%s: %s: a %s component is implanted into the lesion; allowed "
+                       "route: intralesional (got %s)", nr ? ORIGIN("therapy.routes") : ORIGIN("therapy.route"),
+                       nr ? "therapy.routes" : "therapy.route", types[i], route_names[c->route]);
   }
   if (fabs(sum - 1.0) > 1e-9)
     return chs_error(CHS_ERR_CONFIG, "%s: therapy.fractions sum to %.12g; they must sum to 1",

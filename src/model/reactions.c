@@ -139,8 +139,10 @@ void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF]
     R[CHS_F_CHONDROCYTE] += r->r_cm * r->A * x.fn * c * room + mat - act - death * c;
     R[CHS_F_REPAIR] += r->r_c * r->A * (1.0 + r->beta_c * x.h) * boost * x.fn * cr * room + act - mat -
                        death * cr;
-    R[CHS_F_DONOR] -= (death + r->delta_D * e->Z) * cd;
+    R[CHS_F_DONOR] -= death * cd;
   }
+  /* Immune clearance has its own switch (mechanisms.immune), independent of the kinetics. */
+  R[CHS_F_DONOR] -= r->delta_D * e->Z * cd;
   const double kA = r->k_a0 + e->k_inj + r->k_aS * sat(s, r->K_aS);
   R[CHS_F_GROWTH_FACTOR] = r->sigma_c * (c + r->sigma_rel * (cr + cd)) + kA * l - r->lambda_g * g -
                            r->u_g * rho * x.gm;

@@ -20,15 +20,19 @@ import xml.etree.ElementTree as ET
 import h5py
 import numpy as np
 
-from checklib import check, failures
+from checklib import check, failures, registry
 
-FIELDS = ["msc", "chondrocyte", "growth_factor", "cytokine", "oxygen", "proteoglycan",
-          "collagen2", "fibrous"]
-# MODEL.md §7 outcomes (src/model/metrics.h) + per-field total / lesion mean / minimum.
-OUTCOMES = ["defect_fill", "hyaline_fraction", "proteoglycan", "inflammation",
-            "inflammation_fluid", "msc_retained", "msc_tissue", "chondrocytes_lesion",
-            "healthy_matrix", "cells_injected"]
-METRICS = (["time"] + OUTCOMES + ["total_" + f for f in FIELDS] +
+# The engine's own tables (src/model/fields.h, metrics.h, joint.h): outcomes, then the
+# joint pools (each a metric of its name), then per field total / lesion mean / minimum.
+FIELDS, OUTCOMES, POOLS = registry()
+# Names the output contract promises to users (model v2); the tables must hold them.
+CONTRACT_OUTCOMES = ["defect_fill", "hyaline_fraction", "inflammation", "msc_retained", "ledger_residual",
+                     "retained_joint", "donor_lineage", "donor_fraction_lesion", "synovitis_m", "bone_B",
+                     "thickness_equiv", "thickness_equiv_lesion", "thickness_equiv_healthy", "pain_proxy",
+                     "rim_fill", "center_fill"]
+CONTRACT_FIELDS = ["msc", "chondrocyte", "chondrocyte_repair", "chondrocyte_donor", "growth_factor",
+                   "cytokine", "oxygen", "proteoglycan", "collagen2", "fibrous", "latent_gf"]
+METRICS = (["time"] + OUTCOMES + POOLS + ["total_" + f for f in FIELDS] +
            ["lesion_mean_" + f for f in FIELDS] + ["min_" + f for f in FIELDS])
 PROVENANCE = ["version", "git_revision", "compiler", "sundials_version", "mpi_version",
               "hdf5_version", "ranks", "threads", "wall_time", "start_time", "end_time"]
@@ -141,8 +145,8 @@ def main():
     allfinite, shapes_ok = True, True
     for s in steps:
         g = f[s]
-        check(sorted(g.keys()) == sorted(FIELDS), "/%s holds exactly the 8 fields (%s)"
-              % (s, sorted(g.keys())))
+        check(sorted(g.keys()) == sorted(FIELDS), "/%s holds exactly the %d registry fields (%s)"
+              % (s, len(FIELDS), sorted(g.keys())))
         for fl in FIELDS:
             if fl not in g:
                 continue
@@ -189,6 +193,8 @@ def main():
 
     # ------------------------------------------------------------ /metrics
     print("/metrics:")
+    check(all(m in OUTCOMES for m in CONTRACT_OUTCOMES) and FIELDS == CONTRACT_FIELDS,
+          "the engine's tables hold the v2 contract's fields (in state order) and outcomes")
     mg = f.get("metrics")
     names = sorted(mg.keys()) if mg is not None else []
     absent = [m for m in METRICS if m not in names]
@@ -240,9 +246,12 @@ def main():
               % np.max(np.abs(k0[lesion])))
         check(np.all(k0[~lesion] > 0.8), "step 0: collagen2 > 0.8 in healthy tissue (min %.4g)"
               % np.min(k0[~lesion]))
-        for fl in ["chondrocyte", "proteoglycan", "fibrous"]:
+        for fl in ["chondrocyte", "chondrocyte_repair", "chondrocyte_donor", "proteoglycan", "fibrous",
+                   "latent_gf"]:
             v = s0[fl][:]
-            check(np.all(np.abs(v[lesion]) <= 1e-12), "step 0: %s = 0 in the lesion (MODEL.md §4)" % fl)
+            check(np.all(np.abs(v[lesion]) <= 1e-12), "step 0: %s = 0 in the lesion (emptied defect)" % fl)
+        for fl in ["chondrocyte_repair", "chondrocyte_donor"]:
+            check(np.all(s0[fl][:] == 0), "step 0: no %s anywhere (an MSC-only dose)" % fl)
         check(np.all(s0["chondrocyte"][:][~lesion] > 0), "step 0: chondrocytes > 0 in healthy tissue")
         msc0 = s0["msc"][:]
         check(np.all(msc0[~lesion] == 0), "step 0: no MSCs outside the lesion (intralesional dose)")

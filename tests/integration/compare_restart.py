@@ -26,7 +26,7 @@ import sys
 import h5py
 import numpy as np
 
-from checklib import check, failures, rel
+from checklib import check, failures, registry, rel
 
 def main():
     ap = argparse.ArgumentParser()
@@ -121,6 +121,8 @@ def main():
             if k == len(steps_a) - 1:
                 worst_last = max(worst_last, r)
     check(not bad_shapes, "every step has the same fields and shapes in both %s" % bad_shapes[:3])
+    check(all(sorted(A[g].keys()) == sorted(registry()[0]) for g in steps_a),
+          "every step of the reference holds the %d registry fields" % len(registry()[0]))
     print("  info  final fields: max relative difference %.3g (%s)" % worst_last)
     print("  info  fields at every output time: max relative difference %.3g (%s)" % worst_f)
 

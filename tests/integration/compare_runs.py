@@ -24,7 +24,7 @@ import sys
 import h5py
 import numpy as np
 
-from checklib import check, failures, rel
+from checklib import check, failures, registry, rel
 
 # Balance residuals, ideally 0, are fractions of what they balance: only their absolute
 # size means anything (their own magnitude is round-off), so their scale is at least 1.
@@ -107,6 +107,8 @@ def main():
 
     # ------------------------------------------------------------ fields
     fields = sorted(A["step_00000"].keys())
+    check(fields == sorted(registry()[0]) and sorted(B["step_00000"].keys()) == fields,
+          "both files hold the %d fields of the registry (src/model/fields.h)" % len(registry()[0]))
     worst_f, worst_last = (0.0, ""), (0.0, "")
     nsteps = min(len(ta), len(tb))
     for k in range(nsteps):

@@ -138,6 +138,25 @@ case_run out_under_file 4 partial run "$CONFIG" "${COARSE[@]}" --out "$WORK/regu
 expect '[ "$(cat "$WORK/regular_file")" = "just a file" ]' "the regular file is untouched"
 
 # ------------------------------------------------------------------ failure mid-run
+# ------------------------------------------------------------------ products (composition)
+cat >"$WORK/cfg/fractions.ini" <<'EOF'
+[therapy]
+components = msc chondrocyte
+fractions = 0.6 0.3
+EOF
+case_run product_fractions 3 none run "$WORK/cfg/fractions.ini" "${COARSE[@]}" --out @OUT@ -- \
+  "fractions.ini:3" "therapy.fractions" "must sum to 1"
+case_run product_fractions_check 3 none check "$WORK/cfg/fractions.ini" -- "fractions.ini:3" "must sum to 1"
+case_run product_unknown_component 3 none run "$CONFIG" "${COARSE[@]}" --set "therapy.components=msc fibroblast" \
+  --set "therapy.fractions=0.5 0.5" --out @OUT@ -- "therapy.components" "unknown component 'fibroblast'"
+case_run product_donor_not_allowed 3 none run "$CONFIG" "${COARSE[@]}" --set therapy.source=umbilical_cord \
+  --set therapy.donors=autologous --out @OUT@ -- "therapy.donors" "umbilical_cord" "allowed: allogeneic"
+case_run product_chondrocyte_intra_articular 3 none run "$CONFIG" "${COARSE[@]}" --set therapy.route=intra_articular \
+  --set "therapy.components=msc chondrocyte" --set "therapy.fractions=0.5 0.5" --out @OUT@ -- \
+  "therapy.route" "chondrocyte component" "allowed route: intralesional"
+case_run msc_net_expansion 3 none run "$CONFIG" "${COARSE[@]}" --set msc.r_s=1 --set msc.delta=0.5 --out @OUT@ -- \
+  "msc.r_s = 1 must stay below msc.delta = 0.5"
+
 case_run solver_gives_up 5 partial run "$CONFIG" --set grid.nx=10 --set grid.nz=4 \
   --set run.end_time=90 --set "output.times=0 90" --set solver.max_steps=10 --out @OUT@ -- \
   "solver.max_steps"

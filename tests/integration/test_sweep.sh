@@ -77,7 +77,7 @@ base = base.ini
 samples = 10
 seed = 7
 [lhs]
-msc.delta = log 0.001 0.1
+msc.D = log 0.001 0.1
 joint.k_att = 0.05 0.3
 EOF
 sweep lhs1 lhs.ini --dry-run
@@ -91,7 +91,7 @@ import csv, math, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 n, bad = len(rows), []
 if n != 10: bad.append(f"{n} rows, expected 10")
-for key, lo, hi, log in [("msc.delta", 0.001, 0.1, True), ("joint.k_att", 0.05, 0.3, False)]:
+for key, lo, hi, log in [("msc.D", 0.001, 0.1, True), ("joint.k_att", 0.05, 0.3, False)]:
     x = [float(r[key]) for r in rows]
     if not all(lo <= v <= hi for v in x): bad.append(f"{key} outside [{lo}, {hi}]: {x}")
     f = [(math.log(v / lo) / math.log(hi / lo)) if log else (v - lo) / (hi - lo) for v in x]
@@ -100,7 +100,7 @@ for key, lo, hi, log in [("msc.delta", 0.001, 0.1, True), ("joint.k_att", 0.05, 
 for b in bad: print("        | " + b)
 sys.exit(1 if bad else 0)
 EOF
-expect '[ $? -eq 0 ]' "10 LHS samples: within bounds, exactly one per stratum for each key (log stratified for msc.delta)"
+expect '[ $? -eq 0 ]' "10 LHS samples: within bounds, exactly one per stratum for each key (log stratified for msc.D)"
 printf '[sweep]\nname = mixed\nbase = base.ini\nsamples = 3\nseed = 1\n[values]\ntherapy.source = bone_marrow adipose\n[lhs]\njoint.k_att = 0.05 0.3\n' >mixed.ini
 sweep mixed mixed.ini --dry-run
 "$PY" - "$WORK/mixed.out" <<'EOF'

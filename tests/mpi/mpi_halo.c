@@ -91,7 +91,12 @@ static double hash01(int gi, int gj, int gk, int f)
 static double state_value(int gi, int gj, int gk, int f)
 {
   double r = hash01(gi, gj, gk, f);
-  static const double scale[CHS_NF] = {2e4, 1e4, 1.0, 2.0, 0.08, 1.0, 0.5, 0.2};
+  /* by name; the assertion asks for an entry when the registry grows */
+  static const double scale[CHS_NF] = {[CHS_F_MSC] = 2e4, [CHS_F_CHONDROCYTE] = 1e4, [CHS_F_REPAIR] = 5e3,
+                                       [CHS_F_DONOR] = 2e3, [CHS_F_GROWTH_FACTOR] = 1.0, [CHS_F_CYTOKINE] = 2.0,
+                                       [CHS_F_OXYGEN] = 0.08, [CHS_F_PROTEOGLYCAN] = 1.0, [CHS_F_COLLAGEN2] = 0.5,
+                                       [CHS_F_FIBROUS] = 0.2, [CHS_F_LATENT] = 10.0};
+  _Static_assert(CHS_NF == 11, "give every field of fields.h a scale here");
   return scale[f] * (0.05 + r);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/composition.h"
 #include "config/config.h"
 #include "support/test_support.h"
 
@@ -231,7 +232,7 @@ Test(config, model_values_carry_file_and_line)
 
   snprintf(path, sizeof path, "%s/sources/bone_marrow.ini", g_cfg.models_dir);
   n = scan_ini(path, check_origin_and_value);
-  cr_expect_eq(n, 6, "bone_marrow.ini keys");
+  cr_expect_eq(n, 7, "bone_marrow.ini: %d keys, the file has 7", n);
 }
 
 /* The run config's lines are recorded with the config's path. */
@@ -754,4 +755,125 @@ Test(config, edit_distance)
   memset(longer, 'a', sizeof longer - 1);
   longer[sizeof longer - 1] = '\0';
   cr_expect_geq(chs_edit_distance(longer, "a"), 128, "overlong strings are 'far'");
+}
+
+/* ------------------------------------------------------------ model v2 keys and products */
+
+/* The v2 keys parse from a run config (file:line recorded) and from --set. */
+Test(config, v2_keys_parse)
+{
+  const char *p = write_file("v2.ini",
+                             "[patient]\nkl_grade = kl3\nmech = 1.4\nbml = 0.3\nV_sf = 24\n"
+                             "[therapy]\nroute = intralesional\ncomponents = msc chondrocyte\n"
+                             "fractions = 0.25 0.75\ndonors = allogeneic autologous\n"
+                             "routes = intralesional intralesional\n"
+                             "[mechanisms]\nimmune = false\nlatent_gf = false\nbone = false\n"
+                             "[init]\ngrowth_factor = 0.5\ncytokine = 1.5\n");
+  chs_error_clear();
+  cr_assert_eq(chs_config_load(&g_cfg, p, NULL, SETS("mechanisms.trophic=false", "init.oxygen=0.04")),
+               CHS_OK, "%s", chs_error_message());
+  cr_expect_float_eq(g_cfg.patient_mech, 1.4, 1e-15);
+  cr_expect_float_eq(g_cfg.patient_bml, 0.3, 1e-15);
+  cr_expect_float_eq(g_cfg.patient_V_sf, 24.0, 1e-15);
+  cr_expect_str_eq(g_cfg.therapy_components, "msc chondrocyte");
+  cr_expect_eq(g_cfg.therapy_fractions.n, 2);
+  cr_expect_float_eq(g_cfg.therapy_fractions.v[1], 0.75, 1e-15);
+  cr_expect(!g_cfg.mechanisms_immune && !g_cfg.mechanisms_latent_gf && !g_cfg.mechanisms_bone &&
+            !g_cfg.mechanisms_trophic);
+  cr_expect(g_cfg.mechanisms_synovitis && g_cfg.mechanisms_catabolic_switch, "untouched switches stay on");
+  cr_expect_float_eq(g_cfg.init_growth_factor, 0.5, 1e-15);
+  cr_expect_float_eq(g_cfg.init_cytokine, 1.5, 1e-15);
+  cr_expect_float_eq(g_cfg.init_oxygen, 0.04, 1e-15);
+  cr_expect_str_eq(g_cfg.origin[chs_param_index("patient.mech")], at(p, 3));
+  cr_expect_str_eq(g_cfg.origin[chs_param_index("therapy.fractions")], at(p, 9));
+  chs_composition prod;
+  cr_assert_eq(chs_composition_parse(&g_cfg, &prod), CHS_OK, "%s", chs_error_message());
+  cr_expect_eq(prod.n, 2);
+  cr_expect_eq(prod.msc, 0);
+  cr_expect(prod.msc_allogeneic);
+  cr_expect_eq(prod.c[1].type, CHS_COMP_CHONDROCYTE);
+  cr_expect(!prod.c[1].allogeneic);
+  cr_expect_float_eq(prod.c[1].fraction, 0.75, 1e-15);
+
+  /* the default product: one autologous MSC component, all of the dose */
+  chs_error_clear();
+  cr_assert_eq(chs_config_load(&g_cfg, NULL, NULL, 0, NULL), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(chs_composition_parse(&g_cfg, &prod), CHS_OK, "%s", chs_error_message());
+  cr_expect_eq(prod.n, 1);
+  cr_expect_eq(prod.c[0].type, CHS_COMP_MSC);
+  cr_expect_float_eq(prod.c[0].fraction, 1.0, 1e-15);
+}
+
+/* Loads `text` as a run config and expects the product to be refused; returns the message. */
+static const char *product_fails(const char *name, const char *text, const char **path)
+{
+  /* The loader itself refuses the product (so `chondrosim check` does too, exit 3). */
+  *path = write_file(name, text);
+  return load_fails(*path, 0, NULL, CHS_ERR_CONFIG);
+}
+
+Test(config, product_fractions_must_sum_to_one)
+{
+  const char *p;
+  const char *m = product_fails("frac.ini", "[therapy]\ncomponents = msc chondrocyte\nfractions = 0.6 0.3\n", &p);
+  has(m, at(p, 3));
+  has(m, "therapy.fractions");
+  has(m, "sum to 0.9");
+  has(m, "must sum to 1");
+  m = product_fails("frac_n.ini", "[therapy]\ncomponents = msc chondrocyte\nfractions = 1\n", &p);
+  has(m, at(p, 3));
+  has(m, "therapy.fractions has 1 values but therapy.components has 2");
+}
+
+Test(config, product_unknown_component)
+{
+  const char *p;
+  const char *m = product_fails("comp.ini", "[therapy]\ncomponents = msc fibroblast\nfractions = 0.5 0.5\n", &p);
+  has(m, at(p, 2));
+  has(m, "therapy.components");
+  has(m, "unknown component 'fibroblast'");
+  has(m, "allowed: msc, chondrocyte, chondron");
+}
+
+Test(config, product_donor_the_source_does_not_allow)
+{
+  const char *p;
+  const char *m = product_fails("donor.ini", "[therapy]\nsource = umbilical_cord\ndonors = autologous\n", &p);
+  has(m, at(p, 3));
+  has(m, "therapy.donors");
+  has(m, "umbilical_cord");
+  has(m, "allowed: allogeneic");
+  m = product_fails("donor_word.ini", "[therapy]\ndonors = stranger\n", &p);
+  has(m, at(p, 2));
+  has(m, "'stranger' is not a donor");
+}
+
+Test(config, product_chondrocytes_cannot_go_intra_articular)
+{
+  const char *p;
+  const char *m = product_fails("route.ini",
+                                "[therapy]\nroute = intra_articular\ncomponents = msc chondrocyte\n"
+                                "fractions = 0.5 0.5\n", &p);
+  has(m, at(p, 2));
+  has(m, "therapy.route:");
+  has(m, "chondrocyte component");
+  has(m, "allowed route: intralesional");
+  has(m, "got intra_articular");
+  m = product_fails("routes.ini",
+                    "[therapy]\nroute = intralesional\ncomponents = msc chondrocyte\nfractions = 0.5 0.5\n"
+                    "routes = intralesional intra_articular\n", &p);
+  has(m, at(p, 5));
+  has(m, "therapy.routes");
+}
+
+/* No net in-vivo expansion: msc.r_s at or above msc.delta is refused at load. */
+Test(config, msc_growth_must_stay_below_death)
+{
+  const char *m = load_fails(NULL, SETS("msc.r_s=0.5", "msc.delta=0.5"), CHS_ERR_CONFIG);
+  has(m, "msc.r_s = 0.5 must stay below msc.delta = 0.5");
+  has(m, "--set msc.r_s=0.5");
+  const char *p = write_file("rs.ini", "[msc]\nr_s = 2\n");
+  m = load_fails(p, 0, NULL, CHS_ERR_CONFIG);
+  has(m, at(p, 2));
+  has(m, "msc.r_s");
 }

@@ -12,6 +12,7 @@
 
 #include "io/h5read.h"
 #include "io/output.h"
+#include "model/metrics.h"
 
 /* Tests run in forked workers: each starts its own singleton MPI. */
 static MPI_Comm g_comm;
@@ -426,4 +427,30 @@ Test(output, hdf5_version_string)
 {
   const char *v = chs_output_hdf5_version();
   cr_expect(strncmp(v, "1.", 2) == 0, "version %s", v);
+}
+
+/* The engine's metric table, as the run writes it: every name present and unique, the
+ * joint pools under their own names, and per registry field total_/lesion_mean_/min_ in
+ * state order, so no output can silently lack a field. */
+Test(output, metric_names_follow_the_registry)
+{
+  for (int m = 0; m < CHS_NMETRICS; m++) {
+    const char *a = chs_metric_name(m);
+    cr_assert(a && a[0], "metric %d has no name", m);
+    cr_expect(chs_metric_unit(m) != NULL, "metric %s has no unit", a);
+    for (int k = 0; k < m; k++) cr_expect_str_neq(a, chs_metric_name(k), "metric name %s twice (%d, %d)", a, k, m);
+  }
+  for (int q = 0; q < CHS_NPOOL; q++) cr_expect_str_eq(chs_metric_name(CHS_M_POOL0 + q), chs_pool_names[q]);
+  for (int f = 0; f < CHS_NF; f++) {
+    char want[96];
+    snprintf(want, sizeof want, "total_%s", chs_field_names[f]);
+    cr_expect_str_eq(chs_metric_name(CHS_M_TOTAL0 + f), want);
+    snprintf(want, sizeof want, "lesion_mean_%s", chs_field_names[f]);
+    cr_expect_str_eq(chs_metric_name(CHS_M_LESION0 + f), want);
+    snprintf(want, sizeof want, "min_%s", chs_field_names[f]);
+    cr_expect_str_eq(chs_metric_name(CHS_M_MIN0 + f), want);
+  }
+  cr_expect_eq(CHS_NF, 11);
+  cr_expect_eq(CHS_ND, 7);
+  cr_expect_eq(chs_fields_check_order(), 0, "moving fields must come first in fields.h");
 }

@@ -1,6 +1,6 @@
 /* Conservation of the finite-volume transport (src/model/transport.c). One rank.
  *
- * With no flux on every boundary (joint.h_m = 0, oxygen.h_bone = 0):
+ * With no flux on every boundary (joint.h_m = 0, oxygen.h_bone = 0, bone.P_b = 0):
  *  1. operator: for random positive u and random positive D (per cell and field) on each
  *     geometry, sum_cells V * (transport part of ydot) = 0 to round-off, relative to
  *     sum_cells |V * ydot| (< 1e-13): every face flux leaves one cell and enters the other.
@@ -18,6 +18,7 @@
  *     the matrix and the carrier filler) with a cylinder lesion present: chondrocytes + MSCs
  *     (and each moving field) conserved under pure transport over a year, while the cells
  *     measurably move. */
+#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -25,12 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grid/grid.h"
+#include "io/h5read.h"
+#include "model/metrics.h"
 #include "model/fields.h"
 #include "model/model.h"
 #include "model/transport.h"
 #include "par/par.h"
+#include "run/simulation.h"
 #include "solve/integrator.h"
 #include "support/test_support.h"
 
@@ -73,7 +78,7 @@ static void make(setup_t *s, int geometry, int nx, int ny, int nz, const char *l
   snprintf(c, sizeof c, "grid.ny=%d", ny);
   snprintf(d, sizeof d, "grid.nz=%d", nz);
   snprintf(e, sizeof e, "lesion.shape=%s", lesion);
-  const char *sets[] = {a, b, c, d, e, "grid.length=8", "joint.h_m=0", "oxygen.h_bone=0",
+  const char *sets[] = {a, b, c, d, e, "grid.length=8", "joint.h_m=0", "oxygen.h_bone=0", "bone.P_b=0",
                         strcmp(lesion, "none") ? "therapy.route=intralesional" : "therapy.route=none",
                         NULL};
   chs_test_config(&g_cfg, "configs/default.ini", sets);
@@ -86,6 +91,7 @@ static void make(setup_t *s, int geometry, int nx, int ny, int nz, const char *l
   chs_transport_from_config(&g_cfg, &s->tp);
   cr_assert_eq(s->tp.h_top, 0.0);
   cr_assert_eq(s->tp.h_bone, 0.0);
+  cr_assert_eq(s->tp.P_b, 0.0);
 }
 
 static void unmake(setup_t *s)
@@ -439,6 +445,7 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
   cr_assert_eq(chs_model_create(&g_cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
   m->tp.h_top = 0.0;
   m->tp.h_bone = 0.0;
+  m->tp.P_b = 0.0;
 
   long n = chs_model_state_length(m);
   size_t nl = g->nlocal;
@@ -453,6 +460,8 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
         double *u = y0 + o * CHS_NF;
         u[CHS_F_MSC] = c0 * lrand(1e-2, 5.0);
         u[CHS_F_CHONDROCYTE] = c0 * lrand(1e-2, 2.0);
+        u[CHS_F_REPAIR] = c0 * lrand(1e-2, 1.0);
+        u[CHS_F_DONOR] = c0 * lrand(1e-2, 1.0);
         if (g->lesion[o]) {
           u[CHS_F_COLLAGEN2] = 0.4 * urand();
           u[CHS_F_FIBROUS] = 0.2 * urand();
@@ -464,9 +473,9 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
         u[CHS_F_CYTOKINE] = 1.0;
         u[CHS_F_OXYGEN] = 0.05;
       }
-  const double scale[CHS_NF] = {c0, c0, 1, 1, 0.1, 1, 1, 1};
   for (size_t o = 0; o < nl; o++)
-    for (int f = 0; f < CHS_NF; f++) atol[o * CHS_NF + f] = 1e-10 * scale[f];
+    for (int f = 0; f < CHS_NF; f++)
+      atol[o * CHS_NF + f] = 1e-10 * (chs_field_kind[f] == CHS_KIND_CELL ? c0 : chs_field_scale[f]);
   for (long q = (long)(nl * CHS_NF); q < n; q++) atol[q] = 1e-10 * fmax(1.0, fabs(y0[q]));
 
   ode_ctx x = {.g = g, .par = par, .tp = &m->tp, .model = m};
@@ -481,21 +490,25 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
   long steps;
   double *y = integrate_and_check(what, &x, n, y0, atol, rtol, t_end, 30.0, &steps);
 
-  /* Chondrocytes + MSCs together (bound: the sum of the two fields' bounds), and the cells
-   * really moved. */
+  /* All cells together (MSCs and the three chondrocyte kinds; bound: the sum of the fields'
+   * bounds), and the cells really moved. */
   double cells0, cells1, moved = 0.0, M0[CHS_NF], M1[CHS_NF], W0[CHS_NF], W1[CHS_NF], A0[CHS_NF], A1[CHS_NF];
   masses(g, y0, atol, rtol, M0, W0, A0);
   masses(g, y, atol, rtol, M1, W1, A1);
-  cells0 = M0[CHS_F_MSC] + M0[CHS_F_CHONDROCYTE];
-  cells1 = M1[CHS_F_MSC] + M1[CHS_F_CHONDROCYTE];
-  double bound = ROUNDOFF_FACTOR * DBL_EPSILON * (double)steps *
-                 (fmax(A0[CHS_F_MSC], A1[CHS_F_MSC]) + fmax(A0[CHS_F_CHONDROCYTE], A1[CHS_F_CHONDROCYTE]));
+  cells0 = cells1 = 0.0;
+  double bound = 0.0;
+  for (int f = 0; f < CHS_NF; f++)
+    if (chs_field_kind[f] == CHS_KIND_CELL) {
+      cells0 += M0[f];
+      cells1 += M1[f];
+      bound += ROUNDOFF_FACTOR * DBL_EPSILON * (double)steps * fmax(A0[f], A1[f]);
+    }
   for (size_t o = 0; o < nl; o++)
     moved = fmax(moved, fabs(y[o * CHS_NF + CHS_F_MSC] - y0[o * CHS_NF + CHS_F_MSC]) / y0[o * CHS_NF + CHS_F_MSC]);
   double rel = fabs(cells1 - cells0) / cells0;
-  fprintf(stderr, "  chondrocytes + MSCs: %.9e -> %.9e cells (V-weighted), relative change %.2e (bound %.2e); "
+  fprintf(stderr, "  all cells: %.9e -> %.9e cells (V-weighted), relative change %.2e (bound %.2e); "
           "largest local MSC change %.0f %%\n", cells0, cells1, rel, bound / cells0, 100.0 * moved);
-  cr_expect_leq(fabs(cells1 - cells0), bound, "chondrocytes + MSCs not conserved: relative change %.3e", rel);
+  cr_expect_leq(fabs(cells1 - cells0), bound, "cells (MSCs + chondrocytes) not conserved: relative change %.3e", rel);
   cr_expect_gt(moved, 0.05, "the cells did not move (largest local change %.3g): the test would be vacuous",
                moved);
   free(y);
@@ -510,3 +523,164 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
 
 Test(conservation, cells_lesion_axisymmetric) { cells_with_lesion(CHS_GEOM_AXISYMMETRIC, 40, 1, 12); }
 Test(conservation, cells_lesion_cartesian3d) { cells_with_lesion(CHS_GEOM_CARTESIAN3D, 16, 16, 8); }
+
+/* ------------------------------------------------------------------ 4. joint fluid, 5. ledger */
+
+/* Runs the real engine (chs_simulation_run) on a coarse grid with `sets`; returns the
+ * path of the result file (static buffer) and the run's step count. */
+static const char *engine_run(const char *const *sets, char *dir, size_t dirlen, long *steps)
+{
+  snprintf(dir, dirlen, "/tmp/chs_conservation_XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  chs_test_config(&g_cfg, "configs/default.ini", sets);
+  chs_run_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.out_dir = dir;
+  opt.quiet = true;
+  opt.command_line = "test_conservation";
+  chs_run_result res;
+  chs_error_clear();
+  chs_status st = chs_simulation_run(&g_cfg, &opt, &res);
+  cr_assert_eq(st, CHS_OK, "the run failed: %s", chs_error_message());
+  *steps = res.stats.steps;
+  static char h5[CHS_PATH_MAX + 64];
+  snprintf(h5, sizeof h5, "%s/%s.h5", res.run_dir, g_cfg.run_name);
+  cr_assert(access(h5, R_OK) == 0, "no result file %s", h5);
+  return h5;
+}
+
+static double *read_metric(const char *h5, int metric, long *n)
+{
+  char name[160];
+  snprintf(name, sizeof name, "/metrics/%s", chs_metric_name(metric));
+  double *v = NULL;
+  cr_assert_eq(chs_h5_read_doubles(h5, name, &v, n), CHS_OK, "%s", chs_error_message());
+  return v;
+}
+
+static void remove_dir(const char *dir)
+{
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* The conservative joint fluid: with every growth-factor reaction switched off (no decay,
+ * no uptake by cells, no chondrocyte or latent-store production, no clearance from the
+ * fluid, no therapy) and a uniform initial tissue value, growth factor only moves between
+ * tissue and fluid. The fluid takes what the whole joint surface A_joint releases, the
+ * simulated surface stands for A_joint / (simulated surface area) of it, so
+ *   Q = V_sf G + (A_joint / surface_area) * integral of g over the simulated tissue
+ * is constant. CVODE keeps a linear invariant only up to its Newton residual: the drift
+ * must be at the solver-tolerance level (|Q - Q0| <= 10 rtol Q0 at every accepted step; a
+ * missing factor in the exchange would show as an O(1) drift) and it must shrink with rtol. */
+static double fluid_drift(const char *rtol, double *fluid_share, long *steps_out)
+{
+  char rt[64];
+  snprintf(rt, sizeof rt, "solver.rtol=%s", rtol);
+  const char *sets[] = {"run.name=fluid", "grid.nx=20", "grid.nz=8", "run.end_time=60", "output.times=0 60",
+                        "therapy.route=none", "growth_factor.lambda=0", "growth_factor.u_g=0",
+                        "growth_factor.sigma_c=0", "joint.G_clearance=0", "mechanisms.latent_gf=false",
+                        "init.growth_factor=2", rt, NULL};
+  char dir[256];
+  long steps = 0;
+  const char *h5 = engine_run(sets, dir, sizeof dir, &steps);
+  /* surface area and fluid volume of the same configuration, from the model itself */
+  int gcells[3] = {g_cfg.grid_nx, 1, g_cfg.grid_nz};
+  chs_par *par = NULL;
+  chs_grid *g = NULL;
+  chs_model *m = NULL;
+  cr_assert_eq(chs_par_create(NULL, 1, gcells, &par), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(chs_grid_create(&g_cfg, par, &g), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(chs_grid_mark_lesion(g, &g_cfg, par), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(chs_model_create(&g_cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
+  const double S = m->surface_area, V = m->joint.V_sf_mm3, A = m->joint.A_joint;
+  cr_assert(S > 0 && V > 0 && A > 0 && m->joint.exchange);
+  cr_expect_eq(m->joint.k_clrG, 0.0);
+  long n1, n2;
+  double *G = read_metric(h5, CHS_M_POOL0 + CHS_P_G, &n1);
+  double *T = read_metric(h5, CHS_M_TOTAL0 + CHS_F_GROWTH_FACTOR, &n2);
+  cr_assert(n1 == n2 && n1 >= 2);
+  double Q0 = V * G[0] + A / S * T[0], drift = 0.0;
+  for (long k = 0; k < n1; k++) drift = fmax(drift, fabs(V * G[k] + A / S * T[k] - Q0));
+  *fluid_share = V * G[n1 - 1] / Q0;
+  fprintf(stderr, "joint fluid, rtol %s: Q = V_sf G + A_joint/S int g = %.9e (S = %.4g mm^2, V_sf = %.4g mm^3, "
+          "A_joint = %.4g mm^2); fluid G %.4g -> %.4g ng/mL (fluid share %.3f); max |Q - Q0| / Q0 = %.2e over %ld "
+          "rows, %ld steps\n", rtol, Q0, S, V, A, G[0], G[n1 - 1], *fluid_share, drift / Q0, n1, steps);
+  free(G);
+  free(T);
+  chs_model_destroy(&m);
+  chs_grid_destroy(&g);
+  chs_par_destroy(&par);
+  remove_dir(dir);
+  *steps_out = steps;
+  return drift / Q0;
+}
+
+Test(conservation, joint_fluid_growth_factor, .timeout = 900)
+{
+  double share_a, share_b;
+  long steps_a, steps_b;
+  double da = fluid_drift("1e-5", &share_a, &steps_a);
+  double db = fluid_drift("1e-8", &share_b, &steps_b);
+  cr_expect_gt(share_a, 0.01, "the fluid took up only %.3g of the growth factor: the test would be vacuous", share_a);
+  cr_expect_leq(da, 10 * 1e-5, "rtol 1e-5: relative drift %.3g above 10 x rtol (%ld steps)", da, steps_a);
+  cr_expect_leq(db, 10 * 1e-8, "rtol 1e-8: relative drift %.3g above 10 x rtol (%ld steps)", db, steps_b);
+  cr_expect(db < da || db < 1e-12, "the drift does not shrink with rtol (%.3g at 1e-5, %.3g at 1e-8)", da, db);
+}
+
+/* The cell ledger closes: injected = everything accounted for (tissue, fluid, synovium,
+ * bone, marrow reservoir, cleared, died, differentiated - proliferated, lost at delivery),
+ * for every route and both donor kinds. ledger_residual = (injected - accounted)/injected
+ * is integrated like any other unknown, so it must stay at the integrator's tolerance
+ * level: |residual| <= 10 x solver.rtol at every accepted step (printed). */
+static void ledger_case_with(const char *route, const char *source, const char *x1, const char *x2)
+{
+  char r[64], s[64];
+  snprintf(r, sizeof r, "therapy.route=%s", route);
+  snprintf(s, sizeof s, "therapy.source=%s", source);
+  const char *sets[] = {"run.name=ledger", "grid.nx=20", "grid.nz=8", "run.end_time=120", "output.times=0 120",
+                        "therapy.dose=1e7", "therapy.day=0", r, s, x1, x2, NULL};
+  char dir[256];
+  long steps = 0;
+  const char *h5 = engine_run(sets, dir, sizeof dir, &steps);
+  long n, ni;
+  double *res = read_metric(h5, CHS_M_LEDGER_RESIDUAL, &n);
+  double *inj = read_metric(h5, CHS_M_CELLS_INJECTED, &ni);
+  double *ret = read_metric(h5, CHS_M_RETAINED_JOINT, &ni);
+  double worst = 0.0;
+  for (long k = 0; k < n; k++) {
+    cr_assert(isfinite(res[k]));
+    worst = fmax(worst, fabs(res[k]));
+  }
+  fprintf(stderr, "ledger, %s %s [%s] (%s): injected %.4g cells, retained_joint at day 120 %.3g, max |ledger_residual| "
+          "= %.2e over %ld steps (rtol %g)\n", route, source, g_cfg.therapy_components, g_cfg.source_allogeneic ? "allogeneic" : "autologous",
+          inj[ni - 1], ret[ni - 1], worst, steps, g_cfg.solver_rtol);
+  cr_expect_gt(inj[ni - 1], 0.0, "%s %s: nothing injected", route, source);
+  cr_expect_leq(worst, 10.0 * g_cfg.solver_rtol, "%s %s: ledger residual %.3g above 10 x rtol", route, source, worst);
+  free(res);
+  free(inj);
+  free(ret);
+  remove_dir(dir);
+}
+
+static void ledger_case(const char *route, const char *source) { ledger_case_with(route, source, NULL, NULL); }
+
+Test(conservation, ledger_intra_articular, .timeout = 900)
+{
+  ledger_case("intra_articular", "bone_marrow");
+  ledger_case("intra_articular", "umbilical_cord");
+}
+Test(conservation, ledger_intralesional, .timeout = 900)
+{
+  ledger_case("intralesional", "adipose");
+  ledger_case("intralesional", "umbilical_cord");
+  /* co-implantation: the MSC share is booked, the chondrocytes are not MSCs */
+  ledger_case_with("intralesional", "umbilical_cord", "therapy.components=msc chondrocyte",
+                   "therapy.fractions=0.5 0.5");
+}
+Test(conservation, ledger_subchondral, .timeout = 900)
+{
+  ledger_case("subchondral", "bone_marrow");
+  ledger_case("subchondral", "umbilical_cord");
+}

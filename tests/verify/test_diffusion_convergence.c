@@ -4,7 +4,7 @@
  *
  * 1. operator: the discrete div(D grad u) of chs_transport_apply at cell centres against
  *    the exact one, for all CHS_ND moving fields (each with its own smooth u and D), with
- *    no flux on every boundary (joint.h_m = 0, oxygen.h_bone = 0). The manufactured u is
+ *    no flux on every boundary (joint.h_m = 0, oxygen.h_bone = 0, bone.P_b = 0). The manufactured u is
  *    even about every boundary (cosines: u' = u''' = 0 there), so the cell-centred scheme
  *    is second order in the max norm up to and including the boundary cells. D is smooth
  *    and positive, and in the axisymmetric case even in r (a smooth 3D field). Errors: max
@@ -18,7 +18,7 @@
  *    such data, not of the scheme.
  *
  * 2. Robin boundaries: u = R + phi(x,y) w(x,y,z) for the cytokine (Robin to the synovial
- *    fluid at z = 0, no flux at the bone) and oxygen (Robin at z = 0 and to the bone at
+ *    fluid at z = 0, no flux at the bone: bone.P_b = 0) and oxygen (Robin at z = 0 and to the bone at
  *    z = H), where w = 1 + b0 z + c z^2 satisfies the homogeneous Robin conditions exactly
  *    with the local D at the surface (b0 = h_m / D(x,y,0)); kappa = 0.8, Biot numbers
  *    about 2 to 10. The surface exchange is a half-cell series resistance whose flux error
@@ -166,8 +166,21 @@ static jet fn_D(const domain *d, int f, double d0, jet X, jet Y, jet Z)
  * about every boundary plane (and about the axis). */
 static jet fn_u(const domain *d, int f, jet X, jet Y, jet Z)
 {
-  static const int m1[CHS_ND] = {1, 2, 1, 2, 1}, n1[CHS_ND] = {1, 1, 2, 2, 1};
-  static const int l1[CHS_ND] = {1, 1, 2, 1, 2};
+  /* Modes per field (by name, so a field that moves in the registry keeps its function);
+   * the two chondrocyte kinds of v2 get modes of their own. `shape` indexes the offsets. */
+  static const int m1[CHS_ND] = {[CHS_F_MSC] = 1, [CHS_F_CHONDROCYTE] = 2, [CHS_F_REPAIR] = 2,
+                                 [CHS_F_DONOR] = 1, [CHS_F_GROWTH_FACTOR] = 1, [CHS_F_CYTOKINE] = 2,
+                                 [CHS_F_OXYGEN] = 1};
+  static const int n1[CHS_ND] = {[CHS_F_MSC] = 1, [CHS_F_CHONDROCYTE] = 1, [CHS_F_REPAIR] = 2,
+                                 [CHS_F_DONOR] = 1, [CHS_F_GROWTH_FACTOR] = 2, [CHS_F_CYTOKINE] = 2,
+                                 [CHS_F_OXYGEN] = 1};
+  static const int l1[CHS_ND] = {[CHS_F_MSC] = 1, [CHS_F_CHONDROCYTE] = 1, [CHS_F_REPAIR] = 1,
+                                 [CHS_F_DONOR] = 2, [CHS_F_GROWTH_FACTOR] = 2, [CHS_F_CYTOKINE] = 1,
+                                 [CHS_F_OXYGEN] = 2};
+  static const int shape[CHS_ND] = {[CHS_F_MSC] = 0, [CHS_F_CHONDROCYTE] = 1, [CHS_F_GROWTH_FACTOR] = 2,
+                                    [CHS_F_CYTOKINE] = 3, [CHS_F_OXYGEN] = 4, [CHS_F_REPAIR] = 5,
+                                    [CHS_F_DONOR] = 6};
+  _Static_assert(CHS_ND == 7, "give every moving field of fields.h its manufactured modes here");
   jet xi, eta, zeta;
   normalised(d, X, Y, Z, &xi, &eta, &zeta);
   jet a = jmul(jcos(jscale(xi, m1[f] * M_PI)), jcos(jscale(zeta, n1[f] * M_PI)));
@@ -176,7 +189,7 @@ static jet fn_u(const domain *d, int f, jet X, jet Y, jet Z)
     a = jmul(a, jcos(jscale(eta, l1[f] * M_PI)));
     b = jmul(b, jcos(jscale(eta, M_PI)));
   }
-  return jaddc(jadd(jscale(a, 0.5), jscale(b, 0.25 - 0.05 * f)), 1.0 + f);
+  return jaddc(jadd(jscale(a, 0.5), jscale(b, 0.25 - 0.05 * shape[f])), 1.0 + shape[f]);
 }
 
 /* Exact div(D grad u) at one point from the jets of u and D: sum over the resolved axes
@@ -268,7 +281,7 @@ static void print_orders(const char *what, int nlev, const int *n, const double 
 static void operator_convergence(int geometry, const int n[NLEV])
 {
   double emax[NLEV][CHS_ND], el2[NLEV][CHS_ND];
-  const char *const extra[] = {"joint.h_m=0", "oxygen.h_bone=0", NULL};
+  const char *const extra[] = {"joint.h_m=0", "oxygen.h_bone=0", "bone.P_b=0", NULL};
   for (int l = 0; l < NLEV; l++) {
     level lv;
     level_create(&lv, geometry, n[l], extra);
@@ -389,7 +402,7 @@ static jet fn_pw(const domain *d, const chs_transport *tp, int q, jet X, jet Y, 
  * oxygen references kappa * n_sf = n_bone so one R serves both ends. */
 static const char *const robin_sets[] = {"joint.h_m=3", "joint.partition=0.8",
                                          "patient.inflammation=1.5", "oxygen.n_sf=0.05",
-                                         "oxygen.n_bone=0.04", "oxygen.h_bone=5", NULL};
+                                         "oxygen.n_bone=0.04", "oxygen.h_bone=5", "bone.P_b=0", NULL};
 
 typedef struct {
   const chs_grid *g;
