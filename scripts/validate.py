@@ -69,7 +69,7 @@ def main(argv=None):
     notrun = [r for r in rows if r["status"] == "NOT RUN"]
     if bad:
         print(f"validate: {len(bad)} hard check(s) failed: "
-              + ", ".join(sorted({r['id'] for r in bad})), file=sys.stderr)
+              + ", ".join(dict.fromkeys(r["id"] for r in bad)), file=sys.stderr)
         return 1
     if a.strict and notrun:
         print(f"validate: --strict: {len(notrun)} check(s) not run", file=sys.stderr)

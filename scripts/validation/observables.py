@@ -153,14 +153,18 @@ def ratio(a, b):
 
 
 def first_below(run, metric, level, after=0.0):
-    """First day (after `after`) the metric falls below level (interpolated); inf if never."""
+    """First day (after `after`) the metric falls below level after having been at or above
+    it (interpolated; a series that starts at 0 before a dose is skipped); inf if never."""
     t, v = run.series(metric)
-    sel = t >= after
+    sel = (t >= after) & np.isfinite(v)
     t, v = t[sel], v[sel]
-    for i in range(1, len(t)):
+    above = np.nonzero(v >= level)[0]
+    if len(above) == 0:
+        return float(t[0]) if len(t) else math.nan    # never at or above the level
+    for i in range(above[0] + 1, len(t)):
         if v[i] < level <= v[i - 1]:
             return float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
-    return 0.0 if len(v) and v[0] < level else math.inf
+    return math.inf
 
 
 def max_after(run, metric, after):
