@@ -1,6 +1,7 @@
 /* chondrosim: the command line. Parses the subcommand, builds the configuration and hands
  * it to the run driver; the only place that turns a status into an exit code. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,29 +336,26 @@ static const char *scripts_dir(void)
 }
 
 /* Replaces this process by python3 scripts/validate.py --engine <this binary> ARGS; the
- * script's exit code becomes chondrosim's. Runs before MPI is initialised. */
-static int cmd_validate(int argc, char **argv)
+ * script's exit code becomes chondrosim's. Returns only on --help or an error. Runs before
+ * MPI is initialised (the script starts its own engine processes). */
+static chs_status cmd_validate(int argc, char **argv)
 {
   for (int i = 2; i < argc; i++)
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       fputs(usage_validate, stdout);
-      return 0;
+      return CHS_OK;
     }
   static char self[4096], script[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0 || (size_t)n >= sizeof self - 1) {
-    fprintf(stderr, "chondrosim: error: cannot find this program's path (/proc/self/exe)\n");
-    return chs_status_exit_code(CHS_ERR_IO);
-  }
+  if (n <= 0 || (size_t)n >= sizeof self - 1)
+    return chs_error(CHS_ERR_IO, "cannot find this program's path (/proc/self/exe)");
   self[n] = '\0';
   if ((size_t)snprintf(script, sizeof script, "%s/validate.py", scripts_dir()) >= sizeof script ||
-      access(script, R_OK) != 0) {
-    fprintf(stderr, "chondrosim: error: %s not found (set CHONDROSIM_SCRIPTS to the directory "
-            "that holds validate.py)\n", script);
-    return chs_status_exit_code(CHS_ERR_IO);
-  }
+      access(script, R_OK) != 0)
+    return chs_error(CHS_ERR_IO, "%s not found (set CHONDROSIM_SCRIPTS to the directory that "
+                     "holds validate.py)", script);
   char **args = calloc((size_t)argc + 4, sizeof *args);
-  if (!args) return chs_status_exit_code(CHS_ERR_NOMEM);
+  if (!args) return chs_error(CHS_ERR_NOMEM, "out of memory");
   int k = 0;
   args[k++] = "/usr/bin/python3";
   args[k++] = script;
@@ -367,10 +365,9 @@ static int cmd_validate(int argc, char **argv)
   args[k] = NULL;
   fflush(NULL);
   execv(args[0], args);
-  fprintf(stderr, "chondrosim: error: cannot run %s: ", args[0]);
-  perror(NULL);
+  chs_status st = chs_error(CHS_ERR_IO, "cannot run %s: %s", args[0], strerror(errno));
   free(args);
-  return chs_status_exit_code(CHS_ERR_IO);
+  return st;
 }
 
 /* Threads per rank (OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, capped at the cores this
@@ -400,7 +397,11 @@ int main(int argc, char **argv)
     printf("chondrosim %s (%s)\n", CHS_VERSION, CHS_GIT_REVISION);
     return 0;
   }
-  if (!strcmp(argv[1], "validate")) return cmd_validate(argc, argv);
+  if (!strcmp(argv[1], "validate")) {
+    chs_status vs = cmd_validate(argc, argv);
+    if (vs != CHS_OK) fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
+    return chs_status_exit_code(vs);
+  }
   chs_status st = chs_par_init(&argc, &argv);
   if (st != CHS_OK) {
     fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
