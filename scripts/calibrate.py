@@ -138,16 +138,16 @@ class Problem:
             extra = [(k.key, f"{x:.10g}") for k, x in zip(self.knobs, self.values(u))]
             d = os.path.join(self.out, f"eval_{self.nevals:04d}")
             jobs, info = suite.plan(self.engine, self.targets, d, self.quick, extra)
-            plans.append((u, jobs, info))
-        run_all(self.engine, [j for _, js, _ in plans for j in js], self.jobs)
-        for u, _, info in plans:
+            plans.append((u, jobs, info, self.nevals))
+        run_all(self.engine, [j for _, js, _, _ in plans for j in js], self.jobs)
+        for u, _, info, n in plans:
             rows = suite.evaluate(self.targets, info)
             bad = [r for r in rows if r["status"] in ("ERROR", "NOT RUN")]
             if bad:
                 r = bad[0]
                 raise CalibrationError(f"target {r['id']} {r['check']}: {r['status']}: {r['note']}")
             self.cache[self._key(u)] = rows
-            self.log(f"  eval {self.nevals}: " + ", ".join(f"{k.key}={x:.5g}" for k, x in zip(self.knobs, self.values(u)))
+            self.log(f"  eval {n}: " + ", ".join(f"{k.key}={x:.5g}" for k, x in zip(self.knobs, self.values(u)))
                      + f" -> cost {0.5 * float(np.sum(self.residual_of(rows) ** 2)):.4g}")
         return [self.cache[self._key(u)] for u in us]
 
