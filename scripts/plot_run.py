@@ -378,7 +378,7 @@ def describe(run):
     parts = []
     route, dose = c.get("therapy.route"), c.get("therapy.dose")
     if route or dose:
-        cell = c.get("therapy.cell_type", "cells")
+        cell = c.get("therapy.components", "cells")
         src = c.get("therapy.source")
         try:
             dose_s = f"{float(dose):.3g}"

@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config/config.h"
 
+#include "config/composition.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -504,10 +506,15 @@ static chs_status check_consistency(chs_config *cfg)
                      "cylinder, ellipsoid, mask (or route intra_articular)", ORIGIN("therapy.route"),
                      chs_config_enum_name("therapy.route", cfg->therapy_route),
                      chs_config_enum_name("lesion.shape", cfg->lesion_shape));
-  if (cfg->therapy_cell_type == CHS_CELLS_CHONDROCYTE && cfg->therapy_route != CHS_ROUTE_INTRALESIONAL &&
-      cfg->therapy_route != CHS_ROUTE_NONE)
-    return chs_error(CHS_ERR_CONFIG, "%s: therapy.cell_type = chondrocyte is implanted into the lesion; "
-                     "allowed route: intralesional", ORIGIN("therapy.cell_type"));
+  {
+    chs_composition comp;
+    CHS_CHECK(chs_composition_parse(cfg, &comp));
+  }
+  if (cfg->msc_r_s >= cfg->msc_delta)
+    return chs_error(CHS_ERR_CONFIG,
+                     "%s: msc.r_s = %g must stay below msc.delta = %g: injected MSCs decline in every "
+                     "tracking study (no net in-vivo expansion)", ORIGIN("msc.r_s"), cfg->msc_r_s,
+                     cfg->msc_delta);
   if (strcmp(cfg->therapy_carrier, "none") && cfg->therapy_route != CHS_ROUTE_INTRALESIONAL)
     return chs_error(CHS_ERR_CONFIG, "%s: therapy.carrier = %s fills the lesion, so it needs "
                      "therapy.route = intralesional", ORIGIN("therapy.carrier"), cfg->therapy_carrier);
@@ -525,9 +532,9 @@ static chs_status check_consistency(chs_config *cfg)
                        "after run.end_time = %g", ORIGIN("therapy.doses"), cfg->therapy_doses,
                        cfg->therapy_repeat_every, cfg->therapy_day, last, cfg->run_end_time);
   }
-  const chs_real_list *ev[2] = {&cfg->prp_days, &cfg->exosomes_days};
-  const char *evkey[2] = {"prp.days", "exosomes.days"};
-  for (int e = 0; e < 2; e++)
+  const chs_real_list *ev[3] = {&cfg->prp_days, &cfg->exosomes_days, &cfg->ha_days};
+  const char *evkey[3] = {"prp.days", "exosomes.days", "ha.days"};
+  for (int e = 0; e < 3; e++)
     for (int k = 0; k < ev[e]->n; k++)
       if (ev[e]->v[k] > cfg->run_end_time)
         return chs_error(CHS_ERR_CONFIG, "%s: %s entry %g is after run.end_time = %g; allowed 0 to %g",
@@ -616,8 +623,11 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
   /* Data files chosen by name in the run config: a source, a carrier, a patient. */
   static const struct {
     const char *key, *dir;
-  } layers[] = {{"therapy.source", "sources"}, {"therapy.carrier", "carriers"}, {"patient.profile", "patients"}};
-  for (int l = 0; st == CHS_OK && l < 3; l++) {
+  } layers[] = {{"therapy.source", "sources"},
+                 {"therapy.carrier", "carriers"},
+                 {"patient.profile", "patients"},
+                 {"patient.kl_grade", "oa"}};
+  for (int l = 0; st == CHS_OK && l < 4; l++) {
     int idx = chs_param_index(layers[l].key);
     const char *name = pending_value(&run, layers[l].key);
     const char *origin = pending_origin(&run, layers[l].key);

@@ -234,3 +234,8 @@ chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_pa
                      "chondrosim models defects open to the joint");
   return CHS_OK;
 }
+
+double chs_grid_lateral_distance(const chs_grid *g, const chs_config *cfg, int gi, int gj)
+{
+  return lateral_distance(g, cfg, gi, gj);
+}

@@ -59,6 +59,9 @@ static inline double chs_grid_center(const chs_grid *g, int a, int n)
   return g->origin[a] + ((double)n + 0.5) * g->h[a];
 }
 
+/* Lateral distance of the centre of global column (gi, gj) from the lesion axis, mm. */
+double chs_grid_lateral_distance(const chs_grid *g, const chs_config *cfg, int gi, int gj);
+
 /* Builds the lesion mask and volumes (collective: sums over ranks). */
 chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par);
 

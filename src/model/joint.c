@@ -1,5 +1,6 @@
 #include "model/joint.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const chs_pool_names[CHS_NPOOL] = {
@@ -13,29 +14,61 @@ const char *const chs_pool_units[CHS_NPOOL] = {
 #undef CHS_X_P
 };
 
-void chs_joint_from_config(const chs_config *cfg, double lesion_area, chs_joint *j)
+void chs_joint_from_config(const chs_config *cfg, double lesion_area, bool msc_allogeneic,
+                           double first_allo_day, chs_joint *j)
 {
   memset(j, 0, sizeof *j);
   j->k_clr = cfg->joint_k_clr;
   j->k_att = cfg->joint_k_att;
   j->att_I = cfg->joint_att_inflammation;
-  j->k_clrG = cfg->joint_k_clrG;
+  j->V_sf_mm3 = 1000.0 * cfg->patient_V_sf;
+  j->k_clrG = cfg->joint_G_clearance / cfg->patient_V_sf; /* clearance (mL/day) / volume */
+  j->paracrine = cfg->source_paracrine;
   j->sigma_sf = cfg->joint_sigma_sf * cfg->source_paracrine;
   j->k_I = cfg->joint_k_I;
   j->I_base = cfg->patient_inflammation;
   j->psi_sf = cfg->joint_psi_sf * cfg->source_psi_i;
-  j->K_N = cfg->joint_K_N;
-  j->k_E = cfg->joint_k_E;
-  j->delta_s = cfg->joint_delta_elsewhere;
+  j->A_joint = cfg->joint_A_joint;
   double a = lesion_area, w = cfg->joint_w_les, A = cfg->joint_A_joint;
   double rest = A - a > 0 ? A - a : 0.0;
   j->phi = a > 0 ? w * a / (w * a + rest) : 0.0;
+  /* An inflamed joint holds attached cells longer. */
+  double rho = cfg->patient_inflammation >= cfg->synovium_I_OA ? cfg->synovium_rho_OA : 1.0;
+  j->k_eng = cfg->synovium_k_eng;
+  j->d_Y1 = rho * cfg->synovium_delta_Y1;
+  j->d_Y2 = rho * cfg->synovium_delta_Y2;
+  j->K_Phi = cfg->synovium_K_Phi;
+  j->kappa_m = cfg->synovium_kappa_m;
+  j->tau_m = cfg->synovium_tau_m;
+  j->synovitis = cfg->mechanisms_synovitis;
+  j->gamma_F = cfg->mechanisms_damage_feedback ? cfg->joint_gamma_F : 0.0;
+  j->k_E = cfg->products_k_E;
+  j->k_P = cfg->products_k_P;
+  j->sigma_P = cfg->products_sigma_P * 1e-6; /* per MSC-equivalent */
+  j->k_H = cfg->products_k_H;
+  j->bone = cfg->mechanisms_bone;
+  j->B_0 = j->bone ? cfg->patient_bml : 0.0;
+  j->delta_b = cfg->bone_delta_b;
+  j->K_B = cfg->bone_K_B;
+  j->psi_B = cfg->bone_psi_B;
+  j->tau_B = cfg->bone_tau_B;
+  j->allogeneic = msc_allogeneic && cfg->mechanisms_immune;
+  j->t_on = j->allogeneic ? first_allo_day + cfg->immune_t_lag : INFINITY;
+  j->tau_Z = cfg->immune_tau_Z;
+  j->tau_mem = cfg->immune_tau_mem;
+  j->delta_X = j->allogeneic ? cfg->immune_delta_imm : 0.0;
+  j->sigma_rej = j->allogeneic ? cfg->immune_sigma_rej : 0.0;
+  j->K_present = cfg->immune_K_present;
+  j->K_N = cfg->joint_K_N;
+  j->exchange = cfg->mechanisms_fluid_exchange;
 }
 
 void chs_joint_initial(const chs_joint *j, double P[CHS_NPOOL])
 {
   memset(P, 0, sizeof(double) * CHS_NPOOL);
   P[CHS_P_I] = j->I_base; /* the joint starts at its own inflammation level */
+  P[CHS_P_M] = 1.0;       /* untreated synovium */
+  P[CHS_P_B] = j->B_0;
 }
 
 double chs_joint_attach_rate(const chs_joint *j, const double P[CHS_NPOOL])
@@ -44,32 +77,73 @@ double chs_joint_attach_rate(const chs_joint *j, const double P[CHS_NPOOL])
   return j->k_att * (1.0 + j->att_I * I);
 }
 
-void chs_joint_rhs(const chs_joint *j, const double P[CHS_NPOOL], const chs_tissue_flows *t,
-                   double marrow_rate, double dP[CHS_NPOOL])
+double chs_joint_drive(const chs_joint *j, double damage)
 {
-  double N = P[CHS_P_N], E = P[CHS_P_E], I = P[CHS_P_I];
-  double att = chs_joint_attach_rate(j, P) * N;
-  double calm = N + E > 0 ? (N + E) / (j->K_N + N + E) : 0.0;
-  dP[CHS_P_N] = -j->k_clr * N - att;
-  dP[CHS_P_G] = j->sigma_sf * (N + E) - j->k_clrG * P[CHS_P_G];
-  dP[CHS_P_I] = j->k_I * (j->I_base - I) - j->psi_sf * calm * I;
-  dP[CHS_P_E] = -j->k_E * E;
-  dP[CHS_P_ELSEWHERE] = (1.0 - j->phi) * att - j->delta_s * P[CHS_P_ELSEWHERE];
-  dP[CHS_P_MARROW] = -marrow_rate;
-  dP[CHS_P_CLEARED] = j->k_clr * N;
-  dP[CHS_P_DIED] = t->died + j->delta_s * P[CHS_P_ELSEWHERE];
-  dP[CHS_P_DIFFERENTIATED] = t->differentiated;
-  dP[CHS_P_PROLIFERATED] = t->proliferated;
+  return j->I_base * (1.0 + j->gamma_F * (damage > 0 ? damage : 0.0));
 }
 
-void chs_joint_diagonal(const chs_joint *j, const double P[CHS_NPOOL], double d[CHS_NPOOL])
+/* MSC-equivalent exposure of the synovium and its saturation Phi. */
+static double exposure(const chs_joint *j, const double P[CHS_NPOOL])
+{
+  double X = P[CHS_P_N] + P[CHS_P_Y1] + P[CHS_P_Y2] + P[CHS_P_E] + P[CHS_P_PRP];
+  return X > 0 ? X / (j->K_Phi + X) : 0.0;
+}
+
+void chs_joint_rhs(const chs_joint *j, double t, const double P[CHS_NPOOL], const chs_tissue_flows *tf,
+                   double marrow_rate, double dP[CHS_NPOOL])
+{
+  const double N = P[CHS_P_N], I = P[CHS_P_I], Y1 = P[CHS_P_Y1], Y2 = P[CHS_P_Y2], Sb = P[CHS_P_SB];
+  const double Z = P[CHS_P_Z], m = P[CHS_P_M], B = P[CHS_P_B];
+  const double att = chs_joint_attach_rate(j, P) * N;
+  const double Phi = exposure(j, P);
+  const double kill = j->delta_X * Z; /* immune clearance of allogeneic MSCs */
+  const double exch = j->exchange ? j->A_joint / j->V_sf_mm3 : 0.0;
+
+  dP[CHS_P_N] = -j->k_clr * N - att;
+  dP[CHS_P_Y1] = (1.0 - j->phi) * att - (j->d_Y1 + j->k_eng + kill) * Y1;
+  dP[CHS_P_Y2] = j->k_eng * Y1 - (j->d_Y2 + kill) * Y2;
+  dP[CHS_P_E] = -j->k_E * P[CHS_P_E];
+  dP[CHS_P_PRP] = -j->k_P * P[CHS_P_PRP];
+  dP[CHS_P_HA] = -j->k_H * P[CHS_P_HA];
+  dP[CHS_P_G] = j->sigma_sf * (N + Y1 + Y2) + j->sigma_P * j->k_P * P[CHS_P_PRP] - j->k_clrG * P[CHS_P_G] -
+                exch * tf->uptake_G;
+  /* The synovium's drive, lowered by the slow synovitis state m; it also replaces what the
+   * native joint surface takes up, so an intact joint's fluid sits at I_eff m. */
+  double drive = chs_joint_drive(j, tf->damage) * (j->synovitis ? m : 1.0);
+  double N_allo = j->allogeneic ? N : 0.0;
+  dP[CHS_P_I] = j->k_I * (drive - I) + exch * (j->I_uptake_native * drive - tf->uptake_I) -
+                j->psi_sf * Phi * I + j->sigma_rej * Z * N_allo / (j->K_N + N_allo);
+  dP[CHS_P_M] = j->synovitis ? (1.0 - m) / j->tau_m - j->kappa_m * j->paracrine * Phi * m : 0.0;
+  dP[CHS_P_SB] = -(j->delta_b + kill) * Sb;
+  dP[CHS_P_B] = j->bone ? (j->B_0 - B) / j->tau_B - j->psi_B * (Sb / (j->K_B + Sb)) * B : 0.0;
+  dP[CHS_P_MARROW] = -marrow_rate;
+  /* Antigen drive: allogeneic cells anywhere, after the lag of the first exposure. */
+  double a = 0.0;
+  if (t >= j->t_on) {
+    double X = N + Y1 + Y2 + Sb + P[CHS_P_MARROW] + tf->msc_tissue + tf->donor_cells;
+    a = X > 0 ? X / (j->K_present + X) : 0.0;
+  }
+  dP[CHS_P_Z] = a * (1.0 - Z) / j->tau_Z - (1.0 - a) * Z / j->tau_mem;
+  dP[CHS_P_CLEARED] = j->k_clr * N;
+  dP[CHS_P_DIED] = tf->died + (j->d_Y1 + kill) * Y1 + (j->d_Y2 + kill) * Y2 + (j->delta_b + kill) * Sb;
+  dP[CHS_P_DIFFERENTIATED] = tf->differentiated;
+  dP[CHS_P_PROLIFERATED] = tf->proliferated;
+}
+
+void chs_joint_diagonal(const chs_joint *j, double t, const double P[CHS_NPOOL], double d[CHS_NPOOL])
 {
   memset(d, 0, sizeof(double) * CHS_NPOOL);
-  double N = P[CHS_P_N], E = P[CHS_P_E];
-  double calm = N + E > 0 ? (N + E) / (j->K_N + N + E) : 0.0;
+  const double Phi = exposure(j, P), kill = j->delta_X * P[CHS_P_Z];
   d[CHS_P_N] = -j->k_clr - chs_joint_attach_rate(j, P);
-  d[CHS_P_G] = -j->k_clrG;
-  d[CHS_P_I] = -j->k_I - j->psi_sf * calm;
+  d[CHS_P_Y1] = -(j->d_Y1 + j->k_eng + kill);
+  d[CHS_P_Y2] = -(j->d_Y2 + kill);
   d[CHS_P_E] = -j->k_E;
-  d[CHS_P_ELSEWHERE] = -j->delta_s;
+  d[CHS_P_PRP] = -j->k_P;
+  d[CHS_P_HA] = -j->k_H;
+  d[CHS_P_G] = -j->k_clrG;
+  d[CHS_P_I] = -j->k_I - j->psi_sf * Phi;
+  d[CHS_P_M] = j->synovitis ? -1.0 / j->tau_m - j->kappa_m * j->paracrine * Phi : 0.0;
+  d[CHS_P_SB] = -(j->delta_b + kill);
+  d[CHS_P_B] = j->bone ? -1.0 / j->tau_B - j->psi_B * P[CHS_P_SB] / (j->K_B + P[CHS_P_SB]) : 0.0;
+  d[CHS_P_Z] = t >= j->t_on ? -1.0 / j->tau_Z : -1.0 / j->tau_mem;
 }

@@ -14,10 +14,6 @@ static const char *const outcome_units[] = {
 #undef CHS_X_M
 };
 
-/* Amount units: a field's unit times mm^3. */
-static const char *const total_units[CHS_NF] = {
-    "cells", "cells", "ng/mL mm^3", "relative mm^3", "mM mm^3",
-    "native mm^3", "native mm^3", "native mm^3"};
 
 const char *chs_metric_name(int m)
 {
@@ -40,7 +36,7 @@ const char *chs_metric_unit(int m)
 {
   if (m < CHS_M_NOUTCOMES) return outcome_units[m];
   if (m < CHS_M_TOTAL0) return chs_pool_units[m - CHS_M_POOL0];
-  if (m < CHS_M_LESION0) return total_units[m - CHS_M_TOTAL0];
+  if (m < CHS_M_LESION0) return chs_field_amount_units[m - CHS_M_TOTAL0];
   return chs_field_units[(m - CHS_M_TOTAL0) % CHS_NF];
 }
 
@@ -50,35 +46,60 @@ void chs_metrics_compute(chs_model *m, const double *y, double injected, double 
   const chs_grid *g = m->grid;
   chs_model_sync_pools(m, y);
   const double *P = m->pools;
-  /* sums: [0..NF) total amount, [NF..2NF) lesion amount, then lesion k, lesion k+f,
-   * healthy k amount, healthy volume */
-  enum { S_TOT = 0, S_LES = CHS_NF, S_K = 2 * CHS_NF, S_KF, S_HK, S_HV, S_N };
-  double sums[S_N] = {0};
+  const double rim_width = 2.0; /* mm: the outer ring of the lesion */
+  enum {
+    S_TOT = 0, S_LES = CHS_NF, S_K = 2 * CHS_NF, S_KF, S_HK, S_HV, S_CK, S_CV, S_OK, S_OV,
+    S_RIM, S_RIMV, S_CEN, S_CENV, S_DONOR, S_CELLS, S_N
+  };
   double mins[CHS_NF];
   for (int f = 0; f < CHS_NF; f++) mins[f] = INFINITY;
-  for (int k = 0; k < g->ln[2]; k++)
-    for (int j = 0; j < g->ln[1]; j++)
-      for (int i = 0; i < g->ln[0]; i++) {
-        size_t c = chs_grid_owned(g, i, j, k);
-        const double *u = y + c * CHS_NF;
-        double v = g->vol[i];
-        for (int f = 0; f < CHS_NF; f++) {
-          sums[S_TOT + f] += u[f] * v;
-          mins[f] = fmin(mins[f], u[f]);
+  double sums[S_N] = {0};
+  const bool allo_msc = m->product.msc_allogeneic;
+#pragma omp parallel
+  {
+    double ls[S_N] = {0}, lm[CHS_NF];
+    for (int f = 0; f < CHS_NF; f++) lm[f] = INFINITY;
+#pragma omp for collapse(2) schedule(static)
+    for (int k = 0; k < g->ln[2]; k++)
+      for (int j = 0; j < g->ln[1]; j++)
+        for (int i = 0; i < g->ln[0]; i++) {
+          size_t c = chs_grid_owned(g, i, j, k);
+          const double *u = y + c * CHS_NF;
+          double v = g->vol[i];
+          for (int f = 0; f < CHS_NF; f++) {
+            ls[S_TOT + f] += u[f] * v;
+            lm[f] = fmin(lm[f], u[f]);
+          }
+          int column = g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i];
+          ls[column ? S_CK : S_OK] += u[CHS_F_COLLAGEN2] * v;
+          ls[column ? S_CV : S_OV] += v;
+          if (g->lesion[c]) {
+            for (int f = 0; f < CHS_NF; f++) ls[S_LES + f] += u[f] * v;
+            double fill = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS], w = m->rim.wall[c];
+            if (w >= 0.0) {
+              ls[w < rim_width ? S_RIM : S_CEN] += fill * v;
+              ls[w < rim_width ? S_RIMV : S_CENV] += v;
+            }
+            double cells = u[CHS_F_MSC] + u[CHS_F_CHONDROCYTE] + u[CHS_F_REPAIR] + u[CHS_F_DONOR];
+            ls[S_DONOR] += (u[CHS_F_DONOR] + (allo_msc ? u[CHS_F_MSC] : 0.0)) * v;
+            ls[S_CELLS] += cells * v;
+          } else {
+            ls[S_HK] += u[CHS_F_COLLAGEN2] * v;
+            ls[S_HV] += v;
+          }
         }
-        if (g->lesion[c]) {
-          for (int f = 0; f < CHS_NF; f++) sums[S_LES + f] += u[f] * v;
-        } else {
-          sums[S_HK] += u[CHS_F_COLLAGEN2] * v;
-          sums[S_HV] += v;
-        }
-      }
+#pragma omp critical
+    {
+      for (int q = 0; q < S_N; q++) sums[q] += ls[q];
+      for (int f = 0; f < CHS_NF; f++) mins[f] = fmin(mins[f], lm[f]);
+    }
+  }
   sums[S_K] = sums[S_LES + CHS_F_COLLAGEN2];
   sums[S_KF] = sums[S_LES + CHS_F_COLLAGEN2] + sums[S_LES + CHS_F_FIBROUS];
   chs_par_sum(m->par, sums, S_N);
   chs_par_min(m->par, mins, CHS_NF);
 
-  double vl = g->lesion_volume;
+  double vl = g->lesion_volume, H = g->h[2] * g->gn[2];
   for (int f = 0; f < CHS_NF; f++) {
     values[CHS_M_TOTAL0 + f] = sums[S_TOT + f];
     values[CHS_M_LESION0 + f] = vl > 0 ? sums[S_LES + f] / vl : 0.0;
@@ -91,15 +112,28 @@ void chs_metrics_compute(chs_model *m, const double *y, double injected, double 
   values[CHS_M_INFLAMMATION_FLUID] = P[CHS_P_I];
   /* Real cell counts: a cartesian2d slice stands for the whole lesion (grid.h). */
   double tissue = sums[S_TOT + CHS_F_MSC] * g->phys_scale;
-  double joint = tissue + P[CHS_P_N] + P[CHS_P_ELSEWHERE];
+  double joint = tissue + P[CHS_P_N] + P[CHS_P_Y1] + P[CHS_P_Y2];
+  double anywhere = joint + P[CHS_P_SB] + P[CHS_P_MARROW];
   values[CHS_M_MSC_TISSUE] = tissue;
   values[CHS_M_MSC_RETAINED] = injected > 0 ? joint / injected : 0.0;
-  values[CHS_M_CHONDROCYTES_LESION] = sums[S_LES + CHS_F_CHONDROCYTE] * g->phys_scale;
+  values[CHS_M_RETAINED_JOINT] = injected > 0 ? anywhere / injected : 0.0;
+  values[CHS_M_DONOR_LINEAGE] = injected > 0 ? (anywhere + P[CHS_P_DIFFERENTIATED]) / injected : 0.0;
+  values[CHS_M_DONOR_FRACTION] = sums[S_CELLS] > 0 ? sums[S_DONOR] / sums[S_CELLS] : 0.0;
+  values[CHS_M_CHONDROCYTES_LESION] =
+      (sums[S_LES + CHS_F_CHONDROCYTE] + sums[S_LES + CHS_F_REPAIR] + sums[S_LES + CHS_F_DONOR]) * g->phys_scale;
   values[CHS_M_HEALTHY_MATRIX] = sums[S_HV] > 0 ? sums[S_HK] / sums[S_HV] : 0.0;
   values[CHS_M_CELLS_INJECTED] = injected;
   values[CHS_M_CELLS_LOST] = lost;
-  double accounted = joint + P[CHS_P_MARROW] + P[CHS_P_CLEARED] + P[CHS_P_DIED] +
-                     P[CHS_P_DIFFERENTIATED] - P[CHS_P_PROLIFERATED] + lost;
+  double accounted = anywhere + P[CHS_P_CLEARED] + P[CHS_P_DIED] + P[CHS_P_DIFFERENTIATED] -
+                     P[CHS_P_PROLIFERATED] + lost;
   values[CHS_M_LEDGER_RESIDUAL] = injected > 0 ? (injected - accounted) / injected : 0.0;
+  values[CHS_M_SYNOVITIS] = P[CHS_P_M];
+  values[CHS_M_BML] = P[CHS_P_B];
+  values[CHS_M_THICKNESS] = g->domain_volume > 0 ? H * sums[S_TOT + CHS_F_COLLAGEN2] / g->domain_volume : 0.0;
+  values[CHS_M_THICKNESS_LESION] = sums[S_CV] > 0 ? H * sums[S_CK] / sums[S_CV] : 0.0;
+  values[CHS_M_THICKNESS_HEALTHY] = sums[S_OV] > 0 ? H * sums[S_OK] / sums[S_OV] : 0.0;
+  values[CHS_M_PAIN] = m->pain_w[0] * P[CHS_P_I] + m->pain_w[1] * P[CHS_P_B] - m->pain_w[2] * P[CHS_P_HA];
+  values[CHS_M_RIM_FILL] = sums[S_RIMV] > 0 ? sums[S_RIM] / sums[S_RIMV] : 0.0;
+  values[CHS_M_CENTER_FILL] = sums[S_CENV] > 0 ? sums[S_CEN] / sums[S_CENV] : 0.0;
   for (int q = 0; q < CHS_NPOOL; q++) values[CHS_M_POOL0 + q] = P[q];
 }

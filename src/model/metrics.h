@@ -21,7 +21,23 @@
   X(CHS_M_CELLS_INJECTED, "cells_injected", "cells", "cells delivered so far")                \
   X(CHS_M_CELLS_LOST, "cells_lost_at_delivery", "cells", "the share of doses that never arrives") \
   X(CHS_M_LEDGER_RESIDUAL, "ledger_residual", "1",                                           \
-    "(injected - all cells accounted for) / injected: the cell balance, ideally 0")
+    "(injected - all cells accounted for) / injected: the cell balance, ideally 0")           \
+  X(CHS_M_RETAINED_JOINT, "retained_joint", "1",                                             \
+    "MSCs anywhere in the joint (fluid, synovium, tissue, bone) / cells injected so far")      \
+  X(CHS_M_DONOR_LINEAGE, "donor_lineage", "1",                                               \
+    "upper bound of donor-lineage cells (retained MSCs + all ever differentiated) / injected")  \
+  X(CHS_M_DONOR_FRACTION, "donor_fraction_lesion", "1",                                      \
+    "donor cells (allogeneic MSCs and chondrocytes) / all cells in the lesion")               \
+  X(CHS_M_SYNOVITIS, "synovitis_m", "1", "synovitis state (1 = untreated)")                  \
+  X(CHS_M_BML, "bone_B", "1", "bone-marrow lesion state")                                    \
+  X(CHS_M_THICKNESS, "thickness_equiv", "mm", "mean over columns of the depth integral of collagen2") \
+  X(CHS_M_THICKNESS_LESION, "thickness_equiv_lesion", "mm", "the same over the lesion's columns") \
+  X(CHS_M_THICKNESS_HEALTHY, "thickness_equiv_healthy", "mm", "the same outside the lesion's columns") \
+  X(CHS_M_PAIN, "pain_proxy", "relative", "w_I fluid cytokine + w_B BML state - w_H hyaluronic acid") \
+  X(CHS_M_RIM_FILL, "rim_fill", "fraction of native",                                       \
+    "lesion mean of collagen2 + fibrous within 2 mm (laterally) of the wall")                 \
+  X(CHS_M_CENTER_FILL, "center_fill", "fraction of native",                                 \
+    "lesion mean of collagen2 + fibrous farther than 2 mm from the wall")
 
 enum {
 #define CHS_X_M(id, name, unit, doc) id,

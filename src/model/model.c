@@ -1,28 +1,93 @@
 #include "model/model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Day of the first dose that brings allogeneic MSCs (infinite if none does). */
+static double first_allogeneic_day(const chs_config *cfg, const chs_composition *p)
+{
+  if (p->msc < 0 || !p->msc_allogeneic || cfg->therapy_dose <= 0) return INFINITY;
+  if (p->c[p->msc].route == CHS_ROUTE_NONE) return INFINITY;
+  return cfg->therapy_day;
+}
+
+/* Solute uptake of the intact joint surface per unit fluid cytokine (1/day x mm), from the
+ * native column: the synovium's drive replaces it, so an intact joint's fluid holds still. */
+static double native_cytokine_uptake(const chs_model *m, double i_quiet)
+{
+  const double *u = m->native.state; /* surface cell */
+  double D[CHS_ND];
+  chs_transport_coefficients(&m->tp, u, D);
+  double coef = chs_transport_robin(m->tp.h_top, D[CHS_F_CYTOKINE], 0.5 * m->grid->h[2]);
+  return i_quiet > 0 ? coef * (m->tp.kappa * i_quiet - u[CHS_F_CYTOKINE]) / i_quiet : 0.0;
+}
+
+/* The native state with the fluid growth factor it sustains itself (what the intact
+ * surface releases is cleared from the fluid): a few fixed-point sweeps of the column. */
+static chs_status native_with_fluid(chs_model *m, const chs_config *cfg)
+{
+  const chs_grid *g = m->grid;
+  double G = 0.0;
+  double exch = m->joint.exchange ? m->joint.A_joint / m->joint.V_sf_mm3 : 0.0;
+  for (int it = 0; it < 50; it++) {
+    chs_native_free(&m->native);
+    m->tp.fluid[CHS_F_GROWTH_FACTOR] = G;
+    CHS_CHECK(chs_native_solve(&m->rates, &m->tp, g->gn[2], g->h[2], cfg->patient_quiet_inflammation,
+                               &m->native));
+    if (exch == 0.0 || m->joint.k_clrG <= 0.0) break;
+    const double *u = m->native.state;
+    double D[CHS_ND];
+    chs_transport_coefficients(&m->tp, u, D);
+    double coef = chs_transport_robin(m->tp.h_top, D[CHS_F_GROWTH_FACTOR], 0.5 * g->h[2]);
+    /* k_clrG G = exch coef (u_top - kappa G), solved for G with u_top held */
+    double next = exch * coef * u[CHS_F_GROWTH_FACTOR] / (m->joint.k_clrG + exch * coef * m->tp.kappa);
+    if (fabs(next - G) <= 1e-13 * (fabs(G) + 1e-12)) {
+      G = next;
+      break;
+    }
+    G = next;
+  }
+  m->pools[CHS_P_G] = G;
+  m->tp.fluid[CHS_F_GROWTH_FACTOR] = G;
+  m->joint.I_uptake_native = native_cytokine_uptake(m, cfg->patient_quiet_inflammation);
+  return CHS_OK;
+}
 
 chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_par *par,
                             chs_model **out)
 {
   *out = NULL;
+  if (chs_fields_check_order())
+    return chs_error(CHS_ERR_INTERNAL, "field registry: moving fields must come first (fields.h)");
   chs_model *m = calloc(1, sizeof *m);
   if (!m) return chs_error(CHS_ERR_NOMEM, "out of memory (model)");
   m->grid = g;
   m->par = par;
-  chs_rates_from_config(cfg, &m->rates);
+  chs_status st;
+  CHS_TRY(st, chs_composition_parse(cfg, &m->product), fail);
+  chs_rates_from_config(cfg, m->product.msc_allogeneic, &m->rates);
   chs_transport_from_config(cfg, &m->tp);
-  chs_joint_from_config(cfg, g->lesion_area_phys, &m->joint);
+  chs_joint_from_config(cfg, g->lesion_area_phys, m->product.msc_allogeneic,
+                        first_allogeneic_day(cfg, &m->product), &m->joint);
   chs_joint_initial(&m->joint, m->pools);
   m->npool_local = par->rank == 0 ? CHS_NPOOL : 0;
   m->diffuse = cfg->lesion_shape == CHS_LESION_DIFFUSE;
   m->oa_cells = cfg->lesion_oa_cells;
   m->oa_proteoglycan = cfg->lesion_oa_proteoglycan;
   m->oa_collagen = cfg->lesion_oa_collagen;
-  chs_status st;
-  CHS_TRY(st, chs_native_solve(&m->rates, &m->tp, g->gn[2], g->h[2],
-                               cfg->patient_quiet_inflammation, &m->native), fail);
+  for (int f = 0; f < CHS_ND; f++) m->init_solute[f] = -1.0;
+  m->init_solute[CHS_F_GROWTH_FACTOR] = cfg->init_growth_factor;
+  m->init_solute[CHS_F_CYTOKINE] = cfg->init_cytokine;
+  m->init_solute[CHS_F_OXYGEN] = cfg->init_oxygen;
+  m->k_inj = cfg->mechanisms_latent_gf ? cfg->latent_k_inj : 0.0;
+  m->tau_inj = cfg->latent_tau_inj;
+  m->kappa_B = cfg->mechanisms_bone ? cfg->bone_kappa_B : 0.0;
+  m->pain_w[0] = cfg->pain_w_I;
+  m->pain_w[1] = cfg->pain_w_B;
+  m->pain_w[2] = cfg->products_w_H;
+  CHS_TRY(st, native_with_fluid(m, cfg), fail);
+  CHS_TRY(st, chs_rim_build(cfg, g, &m->rim), fail);
   m->ug = calloc(g->nghost * CHS_NF, sizeof(double));
   m->D = calloc(g->nghost * CHS_ND, sizeof(double));
   m->filler = calloc(g->nghost, sizeof(double));
@@ -31,6 +96,19 @@ chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_
     goto fail;
   }
   CHS_TRY(st, chs_halo_create(par, g->ln, g->ng, CHS_NF, &m->halo), fail);
+  /* Global constants of the joint coupling: the simulated surface, the native collagen. */
+  {
+    double sums[2] = {0.0, 0.0};
+    for (int k = 0; k < g->ln[2]; k++)
+      for (int j = 0; j < g->ln[1]; j++)
+        for (int i = 0; i < g->ln[0]; i++) {
+          if (g->lo[2] + k == 0) sums[0] += g->vol[i] / g->h[2];
+          sums[1] += g->vol[i] * m->native.state[(size_t)(g->lo[2] + k) * CHS_NF + CHS_F_COLLAGEN2];
+        }
+    chs_par_sum(par, sums, 2);
+    m->surface_area = sums[0];
+    m->k_native_mean = g->domain_volume > 0 ? sums[1] / g->domain_volume : 1.0;
+  }
   /* The carrier fills focal lesions; diffuse OA has no filler. */
   if (cfg->lesion_shape != CHS_LESION_DIFFUSE) {
     chs_halo *h1 = NULL;
@@ -56,6 +134,7 @@ void chs_model_destroy(chs_model **mp)
   if (!mp || !*mp) return;
   chs_model *m = *mp;
   chs_native_free(&m->native);
+  chs_rim_free(&m->rim);
   free(m->ug);
   free(m->D);
   free(m->filler);
@@ -83,13 +162,15 @@ void chs_model_initial_state(const chs_model *m, double *y)
           u[CHS_F_CHONDROCYTE] *= m->oa_cells;
           u[CHS_F_PROTEOGLYCAN] *= m->oa_proteoglycan;
           u[CHS_F_COLLAGEN2] *= m->oa_collagen;
-          continue;
+          u[CHS_F_LATENT] *= m->oa_collagen; /* the store is bound to the matrix */
+        } else if (g->lesion[c]) {
+          for (int f = 0; f < CHS_NF; f++) u[f] = 0.0;
+          for (int f = 0; f < CHS_ND; f++)
+            if (chs_field_kind[f] == CHS_KIND_SOLUTE) u[f] = m->tp.kappa * m->tp.fluid[f];
+          u[CHS_F_CYTOKINE] = m->tp.kappa * m->pools[CHS_P_I];
         }
-        if (!g->lesion[c]) continue;
-        for (int f = 0; f < CHS_NF; f++) u[f] = 0.0;
-        u[CHS_F_GROWTH_FACTOR] = m->tp.kappa * m->pools[CHS_P_G];
-        u[CHS_F_CYTOKINE] = m->tp.kappa * m->pools[CHS_P_I];
-        u[CHS_F_OXYGEN] = m->tp.kappa * m->tp.fluid[CHS_F_OXYGEN];
+        for (int f = 0; f < CHS_ND; f++)
+          if (m->init_solute[f] >= 0.0) u[f] = m->init_solute[f];
       }
   if (m->npool_local) memcpy(y + g->nlocal * CHS_NF, m->pools, sizeof(double) * CHS_NPOOL);
 }
@@ -100,6 +181,7 @@ void chs_model_sync_pools(chs_model *m, const double *y)
   chs_par_bcast(m->par, m->pools, (int)sizeof m->pools);
   m->tp.fluid[CHS_F_GROWTH_FACTOR] = m->pools[CHS_P_G];
   m->tp.fluid[CHS_F_CYTOKINE] = m->pools[CHS_P_I];
+  m->tp.bone_cytokine = m->kappa_B * m->pools[CHS_P_B];
 }
 
 static void copy_to_ghosted(chs_model *m, const double *y)
@@ -119,6 +201,15 @@ void chs_model_load_state(chs_model *m, const double *y)
   chs_halo_begin(m->halo, m->ug);
   chs_halo_end(m->halo, m->ug);
   chs_transport_fill_coefficients(&m->tp, m->grid, m->ug, m->D);
+}
+
+void chs_model_cell_env(const chs_model *m, double t, size_t c, int k, chs_cell_env *env)
+{
+  int z = m->grid->lo[2] + k;
+  env->c_max = m->native.c_max[z];
+  env->k_nat = m->native.state[(size_t)z * CHS_NF + CHS_F_COLLAGEN2];
+  env->k_inj = m->rim.W[c] > 0.0 && t >= 0.0 ? m->k_inj * m->rim.W[c] * exp(-t / m->tau_inj) : 0.0;
+  env->Z = m->pools[CHS_P_Z];
 }
 
 /* Cells crossing the surface over the lesion (intra-articular attachment) and the bone
@@ -145,58 +236,73 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
   const chs_grid *g = m->grid;
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
   m->nrhs++;
+  m->t_now = t;
   chs_model_sync_pools(m, y);
   /* Post the halo exchange, do the pointwise reactions while messages travel. */
   copy_to_ghosted(m, y);
   chs_halo_begin(m->halo, m->ug);
-  const double *cmax = m->native.c_max;
-  double prolif = 0.0, diff = 0.0, died = 0.0;
-#pragma omp parallel for collapse(2) schedule(static) reduction(+ : prolif, diff, died)
+  double prolif = 0.0, diff = 0.0, died = 0.0, msc = 0.0, donor = 0.0, coll = 0.0;
+#pragma omp parallel for collapse(2) schedule(static) \
+    reduction(+ : prolif, diff, died, msc, donor, coll)
   for (int k = 0; k < nz; k++)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         size_t c = chs_grid_owned(g, i, j, k);
         const double *u = y + c * CHS_NF;
-        chs_react(&m->rates, cmax[g->lo[2] + k], u, ydot + c * CHS_NF);
+        chs_cell_env env;
+        chs_model_cell_env(m, t, c, k, &env);
+        chs_react(&m->rates, &env, u, ydot + c * CHS_NF);
+        double v = g->vol[i];
+        coll += u[CHS_F_COLLAGEN2] * v;
+        donor += u[CHS_F_DONOR] * v;
         if (u[CHS_F_MSC] != 0.0) {
           double p, d, x;
-          chs_react_msc_flows(&m->rates, u, &p, &d, &x);
-          prolif += p * g->vol[i];
-          diff += d * g->vol[i];
-          died += x * g->vol[i];
+          chs_react_msc_flows(&m->rates, &env, u, &p, &d, &x);
+          prolif += p * v;
+          diff += d * v;
+          died += x * v;
+          msc += u[CHS_F_MSC] * v;
         }
       }
   chs_halo_end(m->halo, m->ug);
   chs_transport_fill_coefficients(&m->tp, g, m->ug, m->D);
   chs_transport_apply(&m->tp, g, m->ug, m->D, ydot);
   boundary_cell_sources(m, ydot);
+  double up[CHS_ND];
+  chs_transport_surface_uptake(&m->tp, g, m->ug, m->D, up);
 
-  /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
-  double flows[3] = {prolif, diff, died};
-  chs_par_sum(m->par, flows, 3);
+  enum { S_PROLIF, S_DIFF, S_DIED, S_MSC, S_DONOR, S_COLL, S_UPG, S_UPI, S_N };
+  double sums[S_N] = {prolif, diff, died, msc, donor, coll, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE]};
+  chs_par_sum(m->par, sums, S_N);
   if (m->npool_local) {
-    chs_tissue_flows tf = {flows[2] * g->phys_scale, flows[1] * g->phys_scale, flows[0] * g->phys_scale};
-    chs_joint_rhs(&m->joint, m->pools, &tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
+    /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
+    const double ps = g->phys_scale;
+    chs_tissue_flows tf = {
+        .died = sums[S_DIED] * ps,
+        .differentiated = sums[S_DIFF] * ps,
+        .proliferated = sums[S_PROLIF] * ps,
+        .msc_tissue = sums[S_MSC] * ps,
+        .donor_cells = sums[S_DONOR] * ps,
+        .damage = 1.0 - (sums[S_COLL] / g->domain_volume) / m->k_native_mean,
+        .uptake_G = sums[S_UPG] / m->surface_area,
+        .uptake_I = sums[S_UPI] / m->surface_area,
+    };
+    chs_joint_rhs(&m->joint, t, m->pools, &tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
   }
 }
 
 void chs_model_tolerances(const chs_model *m, double atol, double dose_scale, double *out)
 {
-  double scale[CHS_NF];
-  scale[CHS_F_MSC] = m->rates.c0;
-  scale[CHS_F_CHONDROCYTE] = m->rates.c0;
-  scale[CHS_F_GROWTH_FACTOR] = m->rates.K_g;
-  scale[CHS_F_CYTOKINE] = 1.0;
-  scale[CHS_F_OXYGEN] = m->tp.fluid[CHS_F_OXYGEN] > 0 ? m->tp.fluid[CHS_F_OXYGEN] : 0.1;
-  scale[CHS_F_PROTEOGLYCAN] = 1.0;
-  scale[CHS_F_COLLAGEN2] = 1.0;
-  scale[CHS_F_FIBROUS] = 1.0;
   for (size_t c = 0; c < m->grid->nlocal; c++)
-    for (int f = 0; f < CHS_NF; f++) out[c * CHS_NF + f] = atol * scale[f];
+    for (int f = 0; f < CHS_NF; f++) out[c * CHS_NF + f] = atol * chs_field_scale[f];
   if (!m->npool_local) return;
   double *p = out + m->grid->nlocal * CHS_NF;
   double cells = dose_scale > 1.0 ? dose_scale : 1.0;
   for (int q = 0; q < CHS_NPOOL; q++) p[q] = atol * cells;
-  p[CHS_P_G] = atol * m->rates.K_g;
+  p[CHS_P_G] = atol;
   p[CHS_P_I] = atol;
+  p[CHS_P_M] = atol;
+  p[CHS_P_B] = atol;
+  p[CHS_P_Z] = atol;
+  p[CHS_P_HA] = atol;
 }

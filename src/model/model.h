@@ -1,15 +1,17 @@
-/* The model on this rank's block: rates, transport, the native state, the initial
- * condition and the right-hand side dy/dt = reactions + transport that the integrator
- * calls. State layout: CHS_NF interleaved values per owned cell, x fastest; then, on
- * rank 0 only, the CHS_NPOOL synovial-fluid pools and ledger counters (joint.h). */
+/* The model on this rank's block: rates, transport, the native state, the lesion rim, the
+ * initial condition and the right-hand side dy/dt = reactions + transport + joint that the
+ * integrator calls. State layout: CHS_NF interleaved values per owned cell, x fastest; then,
+ * on rank 0 only, the CHS_NPOOL joint unknowns and ledger counters (joint.h). */
 #ifndef CHS_MODEL_H
 #define CHS_MODEL_H
 
+#include "config/composition.h"
 #include "config/config.h"
 #include "grid/grid.h"
 #include "model/joint.h"
 #include "model/native.h"
 #include "model/reactions.h"
+#include "model/rim.h"
 #include "model/transport.h"
 #include "par/par.h"
 
@@ -19,6 +21,8 @@ typedef struct chs_model {
   chs_rates rates;
   chs_transport tp;
   chs_native native;  /* per depth: native state and c_max */
+  chs_rim rim;        /* injured rim and wall distances */
+  chs_composition product;
   double *ug;         /* ghosted copy of the state (CHS_NF per cell) */
   double *D;          /* ghosted diffusivities (CHS_ND per cell) */
   chs_halo *halo;
@@ -28,8 +32,15 @@ typedef struct chs_model {
   double pools[CHS_NPOOL]; /* rank 0's pool values, broadcast by chs_model_sync_pools */
   bool diffuse;       /* diffuse OA: cells and matrix lowered everywhere at t = 0 */
   double oa_cells, oa_proteoglycan, oa_collagen;
+  double init_solute[CHS_ND]; /* uniform initial solute values (< 0: native profile) */
+  double k_inj, tau_inj;      /* latent-store release at the injured rim */
+  double kappa_B;             /* bone cytokine per unit BML state */
+  double pain_w[3];           /* pain proxy weights: fluid cytokine, BML, hyaluronic acid */
+  double surface_area;        /* simulated articular surface, mm^2 (global) */
+  double k_native_mean;       /* volume mean of native collagen (global) */
   double marrow_rate; /* cells/day entering the lesion from the bone (subchondral route) */
   long nrhs;          /* right-hand side evaluations */
+  double t_now;       /* day of the last right-hand side (the preconditioner's time) */
 } chs_model;
 
 /* Collective. */
@@ -41,12 +52,15 @@ void chs_model_destroy(chs_model **m);
 long chs_model_state_length(const chs_model *m);
 
 /* Native tissue everywhere, the lesion emptied (cells and matrix 0, solutes at their
- * fluid values), the fluid pools at rest; diffuse OA lowers cells and matrix everywhere.
+ * fluid values), the joint at rest; diffuse OA lowers cells and matrix everywhere.
  * Doses are applied separately (therapy.h). */
 void chs_model_initial_state(const chs_model *m, double *y);
 
 /* Collective (halo exchange). ydot = f(t, y). */
 void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot);
+
+/* The reaction context of owned cell c (local index, depth k local) at day t. */
+void chs_model_cell_env(const chs_model *m, double t, size_t c, int k, chs_cell_env *env);
 
 /* Copies y into the ghosted work array and exchanges halos (collective); afterwards
  * m->ug and m->D describe y. Used by the rhs and the preconditioner set-up. */
@@ -55,8 +69,8 @@ void chs_model_load_state(chs_model *m, const double *y);
 /* Collective: m->pools = rank 0's pool part of y. */
 void chs_model_sync_pools(chs_model *m, const double *y);
 
-/* Absolute tolerances: solver.atol times each field's scale, and each pool's scale
- * (dose_scale: the largest dose, for the cell counters). */
+/* Absolute tolerances: solver.atol times each field's registry scale, and each pool's
+ * scale (dose_scale: the largest dose, for the cell counters). */
 void chs_model_tolerances(const chs_model *m, double atol, double dose_scale, double *out);
 
 #endif

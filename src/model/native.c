@@ -14,9 +14,10 @@ static void column_residual(const chs_rates *r, const chs_transport *tp, int nz,
   for (int k = 0; k < nz; k++) {
     const double *u = state + k * CHS_NF;
     double D[CHS_ND], R[CHS_NF], J[CHS_NF * CHS_NF];
+    chs_cell_env env = {.c_max = 1.0};
     chs_transport_coefficients(tp, u, D);
-    chs_react(r, 1.0, u, R);
-    chs_react_jacobian(r, 1.0, u, J);
+    chs_react(r, &env, u, R);
+    chs_react_jacobian(r, &env, u, J);
     double acc = R[f], dg = J[f * CHS_NF + f], a = 0.0, b = 0.0;
     if (k > 0) {
       double Dn[CHS_ND];
@@ -33,9 +34,11 @@ static void column_residual(const chs_rates *r, const chs_transport *tp, int nz,
       chs_transport_coefficients(tp, state + (k + 1) * CHS_NF, Dn);
       b = cz * chs_harmonic(D[f], Dn[f]);
       acc += b * (state[(k + 1) * CHS_NF + f] - u[f]);
-    } else if (f == CHS_F_OXYGEN) {
-      double h = chs_transport_robin(tp->h_bone, D[f], 0.5 * dz) / dz;
-      acc += h * (tp->n_bone - u[f]);
+    } else if (f == CHS_F_OXYGEN || f == CHS_F_CYTOKINE) {
+      double hb = f == CHS_F_OXYGEN ? tp->h_bone : tp->P_b;
+      double ub = f == CHS_F_OXYGEN ? tp->n_bone : tp->bone_cytokine;
+      double h = chs_transport_robin(hb, D[f], 0.5 * dz) / dz;
+      acc += h * (ub - u[f]);
       dg -= h;
     }
     res[k] = acc;
@@ -83,10 +86,10 @@ static chs_status newton_field(const chs_rates *r, const chs_transport *tp, int 
       state[k * CHS_NF + f] += res[k];
       change = fmax(change, fabs(res[k]));
     }
-    if (change <= 1e-15 * scale) break;
+    if (change <= 1e-13 * scale) break; /* the Jacobian is a difference quotient */
     if (it == 99)
-      st = chs_error(CHS_ERR_CONFIG, "the native %s profile did not converge (last change %g)",
-                     chs_field_names[f], change);
+      st = chs_error(CHS_ERR_CONFIG, "the native %s profile did not converge (last change %g): check the "
+                     "%s parameters in models/base.ini", chs_field_names[f], change, chs_field_names[f]);
   }
   free(buf);
   return st;
@@ -108,6 +111,8 @@ chs_status chs_native_solve(const chs_rates *r, const chs_transport *tp_in, int 
   for (int k = 0; k < nz; k++) {
     double *u = out->state + k * CHS_NF;
     u[CHS_F_CHONDROCYTE] = r->c0;
+    /* The latent store at its equilibrium with native cells (basal activation only). */
+    u[CHS_F_LATENT] = r->k_a0 > 0 ? r->sigma_l / r->k_a0 : 0.0;
     u[CHS_F_GROWTH_FACTOR] = r->sigma_c * r->c0 / (r->lambda_g > 0 ? r->lambda_g : 1.0);
     u[CHS_F_CYTOKINE] = i_quiet;
     u[CHS_F_OXYGEN] = tp.fluid[CHS_F_OXYGEN];
@@ -116,7 +121,8 @@ chs_status chs_native_solve(const chs_rates *r, const chs_transport *tp_in, int 
   }
   /* Fixed point: solutes given the matrix (it sets their diffusivity), then the matrix
    * equilibrium given the solutes. The coupling is weak; a few sweeps suffice. */
-  double scale[CHS_NF] = {1, 1, r->K_g, 1, tp.fluid[CHS_F_OXYGEN] + tp.n_bone + 1e-3, 1, 1, 1};
+  const double *scale = chs_field_scale;
+  chs_cell_env env = {.c_max = 1.0};
   int it;
   for (it = 0; it < 200; it++) {
     for (int f = CHS_F_GROWTH_FACTOR; f <= CHS_F_OXYGEN; f++)
@@ -128,11 +134,11 @@ chs_status chs_native_solve(const chs_rates *r, const chs_transport *tp_in, int 
       double save_p = u[CHS_F_PROTEOGLYCAN], save_k = u[CHS_F_COLLAGEN2];
       u[CHS_F_PROTEOGLYCAN] = 0.0;
       u[CHS_F_COLLAGEN2] = 0.0;
-      chs_react(r, 1.0, u, R);
+      chs_react(r, &env, u, R);
       double ap = R[CHS_F_PROTEOGLYCAN], ak = R[CHS_F_COLLAGEN2];
       u[CHS_F_PROTEOGLYCAN] = 1.0;
       u[CHS_F_COLLAGEN2] = 1.0;
-      chs_react(r, 1.0, u, R);
+      chs_react(r, &env, u, R);
       double bp = -R[CHS_F_PROTEOGLYCAN], bk = -R[CHS_F_COLLAGEN2];
       u[CHS_F_PROTEOGLYCAN] = ap / (ap + bp);
       u[CHS_F_COLLAGEN2] = ak / (ak + bk);
@@ -143,19 +149,21 @@ chs_status chs_native_solve(const chs_rates *r, const chs_transport *tp_in, int 
   }
   out->iterations = it + 1;
   if (it == 200)
-    return chs_error(CHS_ERR_CONFIG, "the native matrix state did not converge");
+    return chs_error(CHS_ERR_CONFIG, "the native matrix state did not converge: check matrix.* "
+                     "(synthesis P_p_mature, P_k_mature and turnover k_p0, k_k0) in models/base.ini");
 
   /* c_max(z): the chondrocyte rate vanishes at c = c0, s = 0. */
   for (int k = 0; k < nz; k++) {
     double *u = out->state + k * CHS_NF;
     double fn = u[CHS_F_OXYGEN] / (r->K_n + u[CHS_F_OXYGEN]);
     double h = u[CHS_F_GROWTH_FACTOR] / (r->K_g + u[CHS_F_GROWTH_FACTOR]);
-    double growth = r->r_c * r->A * (1.0 + r->beta_c * h) * fn;
+    (void)h; /* mature cells: no growth-factor boost */
+    double growth = r->r_cm * r->A * fn;
     double death = r->delta_c * (1.0 + r->a_c * u[CHS_F_CYTOKINE]);
     if (growth <= death)
       return chs_error(CHS_ERR_CONFIG,
                        "native chondrocytes cannot persist at depth %.3g mm: growth %.3g/day <= "
-                       "death %.3g/day (raise chondrocyte.r_c or lower chondrocyte.delta)",
+                       "death %.3g/day (raise chondrocyte.r_c_mature or lower chondrocyte.delta)",
                        (k + 0.5) * dz, growth, death);
     out->c_max[k] = r->c0 / (1.0 - death / growth);
   }

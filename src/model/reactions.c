@@ -3,17 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-const char *const chs_field_names[CHS_NF] = {
-#define CHS_X_FIELD(id, name, unit) name,
-    CHS_FIELD_LIST(CHS_X_FIELD)
-#undef CHS_X_FIELD
-};
-const char *const chs_field_units[CHS_NF] = {
-#define CHS_X_FIELD(id, name, unit) unit,
-    CHS_FIELD_LIST(CHS_X_FIELD)
-#undef CHS_X_FIELD
-};
-
 double chs_age_factor(double age, double A_80)
 {
   if (age <= 30.0) return 1.0;
@@ -21,27 +10,45 @@ double chs_age_factor(double age, double A_80)
   return 1.0 + (A_80 - 1.0) * (age - 30.0) / 50.0;
 }
 
-void chs_rates_from_config(const chs_config *cfg, chs_rates *r)
+void chs_rates_from_config(const chs_config *cfg, bool msc_allogeneic, chs_rates *r)
 {
   memset(r, 0, sizeof *r);
   r->A = chs_age_factor(cfg->patient_age, cfg->age_A_80);
-  r->A_d = cfg->source_allogeneic ? 1.0 : r->A;
-  r->r_s = cfg->msc_r_s * cfg->source_r_s;
+  r->A_d = msc_allogeneic ? 1.0 : r->A;
+  r->msc_allogeneic = msc_allogeneic;
+  /* The source's culture expansion multiplier is deliberately not applied: in vivo every
+   * source declines (msc.r_s < msc.delta is checked at load). */
+  r->r_s = cfg->msc_r_s;
   r->rho_max = cfg->msc_rho_max;
   r->k_d = cfg->msc_k_d * cfg->source_k_d;
   r->s_star = cfg->msc_s_star;
   r->eps = cfg->msc_eps_frac * cfg->msc_s_star;
   r->delta_s = cfg->msc_delta;
+  bool immune = cfg->mechanisms_immune;
+  r->delta_X = immune && msc_allogeneic ? cfg->immune_delta_imm : 0.0;
+  r->delta_D = immune ? cfg->immune_delta_imm * (1.0 + cfg->immune_chi_d) : 0.0;
+  r->chondro_kinetics = cfg->mechanisms_chondrocyte_kinetics;
   r->r_c = cfg->chondrocyte_r_c;
+  r->r_cm = cfg->chondrocyte_r_c_mature;
   r->delta_c = cfg->chondrocyte_delta;
   r->a_c = cfg->chondrocyte_a_c;
   r->beta_c = cfg->chondrocyte_beta_c;
-  r->sigma_s = cfg->growth_factor_sigma_s * cfg->source_paracrine;
+  r->k_act = cfg->chondrocyte_k_act;
+  r->k_mat = cfg->chondrocyte_k_mat;
   r->sigma_c = cfg->growth_factor_sigma_c;
+  r->sigma_rel = cfg->growth_factor_sigma_rel;
   r->lambda_g = cfg->growth_factor_lambda;
   r->u_g = cfg->growth_factor_u_g;
   r->K_m = cfg->growth_factor_K_m;
   r->K_g = cfg->growth_factor_K_g;
+  if (cfg->mechanisms_latent_gf) {
+    r->k_a0 = cfg->latent_k_a0;
+    r->sigma_l = cfg->latent_k_a0 * cfg->latent_native; /* native store = latent.native */
+    r->k_aS = cfg->latent_k_aS;
+  }
+  r->K_aS = cfg->latent_K_aS;
+  r->K_T = cfg->trophic_K_T;
+  r->beta_T = cfg->mechanisms_trophic ? cfg->trophic_beta_T : 0.0;
   r->lambda_i = cfg->cytokine_lambda;
   r->psi_i = cfg->cytokine_psi * cfg->source_psi_i;
   r->K_psi = cfg->cytokine_K_psi;
@@ -51,6 +58,8 @@ void chs_rates_from_config(const chs_config *cfg, chs_rates *r)
   r->K_n = cfg->oxygen_K_n;
   r->P_p = cfg->matrix_P_p;
   r->P_k = cfg->matrix_P_k;
+  r->P_pm = cfg->matrix_P_p_mature;
+  r->P_km = cfg->matrix_P_k_mature;
   r->P_f = cfg->matrix_P_f * cfg->source_P_f;
   r->beta_p = cfg->matrix_beta_p;
   r->beta_k = cfg->matrix_beta_k;
@@ -60,156 +69,119 @@ void chs_rates_from_config(const chs_config *cfg, chs_rates *r)
   r->k_pi = cfg->matrix_k_pi;
   r->k_ki = cfg->matrix_k_ki;
   r->K_deg = cfg->matrix_K_deg;
+  r->n_deg = cfg->mechanisms_catabolic_switch ? cfg->matrix_n_deg : 1.0;
+  r->mech = cfg->patient_mech;
   r->c0 = cfg->tissue_c0;
 }
 
 /* Saturating x/(K+x), written x/(K+|x|) so that a round-off negative x (the integrator
  * may undershoot zero by ~atol) cannot hit the pole; identical for x >= 0. */
 static inline double sat(double x, double K) { return x / (K + fabs(x)); }
-static inline double dsat(double x, double K)
+
+/* The catabolic switch D(i) = i^n / (K^n + i^n), on |i|. */
+static inline double switch_deg(double i, double K, double n)
 {
-  double d = K + fabs(x);
-  return K / (d * d);
+  double a = fabs(i);
+  if (n == 1.0) return a / (K + a);
+  double y = a / K, x;
+  if (n == 4.0) { /* the default: avoid pow() in the innermost loop */
+    x = y * y;
+    x *= x;
+  } else {
+    x = pow(y, n);
+  }
+  return x / (1.0 + x);
 }
 
 typedef struct {
-  double fn, dfn, h, dh, q, dq, H, dH, di, ddi, ps, dps, gm, dgm, nq, dnq;
+  double fn, h, q, H, T, ps, gm, nq, deg, open_act;
 } helpers;
 
-static void eval_helpers(const chs_rates *r, const double *u, helpers *e)
+static void eval_helpers(const chs_rates *r, const chs_cell_env *e, const double *u, helpers *x)
 {
   double s = u[CHS_F_MSC], g = u[CHS_F_GROWTH_FACTOR], i = u[CHS_F_CYTOKINE], n = u[CHS_F_OXYGEN];
-  e->fn = sat(n, r->K_n);
-  e->dfn = dsat(n, r->K_n);
-  e->h = sat(g, r->K_g);
-  e->dh = dsat(g, r->K_g);
-  double qd = 1.0 + fabs(i) / r->K_I;
-  e->q = 1.0 / qd;
-  e->dq = -(i >= 0 ? 1.0 : -1.0) / (r->K_I * qd * qd);
-  double T = tanh((s - r->s_star) / r->eps);
-  e->H = 0.5 * (1.0 + T);
-  e->dH = (1.0 - T * T) / (2.0 * r->eps);
-  e->di = sat(i, r->K_deg);
-  e->ddi = dsat(i, r->K_deg);
-  e->ps = sat(s, r->K_psi);
-  e->dps = dsat(s, r->K_psi);
-  e->gm = sat(g, r->K_m);
-  e->dgm = dsat(g, r->K_m);
-  e->nq = sat(n, r->K_qn);
-  e->dnq = dsat(n, r->K_qn);
+  x->fn = sat(n, r->K_n);
+  x->h = sat(g, r->K_g);
+  x->q = 1.0 / (1.0 + fabs(i) / r->K_I);
+  x->H = 0.5 * (1.0 + tanh((s - r->s_star) / r->eps));
+  x->T = sat(s, r->K_T);
+  x->ps = sat(s, r->K_psi);
+  x->gm = sat(g, r->K_m);
+  x->nq = sat(n, r->K_qn);
+  x->deg = switch_deg(i, r->K_deg, r->n_deg);
+  /* Mature cells enter the repair phase in proportion to the collagen lost below native. */
+  double lost = e->k_nat > 0 ? 1.0 - (u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS]) / e->k_nat : 0.0;
+  x->open_act = lost > 0.0 ? (lost < 1.0 ? lost : 1.0) : 0.0;
 }
 
-void chs_react(const chs_rates *r, double c_max, const double u[CHS_NF], double R[CHS_NF])
+void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], double R[CHS_NF])
 {
-  helpers e;
-  eval_helpers(r, u, &e);
-  double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE], g = u[CHS_F_GROWTH_FACTOR];
-  double i = u[CHS_F_CYTOKINE], p = u[CHS_F_PROTEOGLYCAN], k = u[CHS_F_COLLAGEN2];
-  double f = u[CHS_F_FIBROUS];
-  double rho = s + c;
-  double diff = r->k_d * r->A_d * e.H * e.h * e.q * s; /* MSC -> chondrocyte */
+  helpers x;
+  eval_helpers(r, e, u, &x);
+  const double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE], cr = u[CHS_F_REPAIR], cd = u[CHS_F_DONOR];
+  const double g = u[CHS_F_GROWTH_FACTOR], i = u[CHS_F_CYTOKINE], p = u[CHS_F_PROTEOGLYCAN];
+  const double k = u[CHS_F_COLLAGEN2], f = u[CHS_F_FIBROUS], l = u[CHS_F_LATENT];
+  const double rho = s + c + cr + cd;
+  const double diff = r->k_d * r->A_d * x.H * x.h * x.q * s; /* MSC -> chondrocyte */
+  const double boost = 1.0 + r->beta_T * x.T;                /* trophic support of repair cells */
 
-  R[CHS_F_MSC] = r->r_s * r->A_d * e.fn * s * (1.0 - rho / r->rho_max) - diff - r->delta_s * s;
-  R[CHS_F_CHONDROCYTE] = r->r_c * r->A * (1.0 + r->beta_c * e.h) * e.fn * c * (1.0 - rho / c_max) +
-                         diff - r->delta_c * (1.0 + r->a_c * i) * c;
-  R[CHS_F_GROWTH_FACTOR] = r->sigma_s * s + r->sigma_c * c - r->lambda_g * g - r->u_g * rho * e.gm;
-  R[CHS_F_CYTOKINE] = -r->lambda_i * i - r->psi_i * e.ps * i;
-  R[CHS_F_OXYGEN] = -r->q_n * rho * e.nq;
-  double syn = r->A * e.q * e.fn * c / r->c0; /* shared by proteoglycan and collagen II */
-  R[CHS_F_PROTEOGLYCAN] = r->P_p * (1.0 + r->beta_p * e.h) * syn * (1.0 - p) -
-                          (r->k_p0 + r->k_pi * e.di) * p;
-  R[CHS_F_COLLAGEN2] = r->P_k * (1.0 + r->beta_k * e.h) * syn * (1.0 - k - f) -
-                       (r->k_k0 + r->k_ki * e.di) * k;
-  R[CHS_F_FIBROUS] = r->P_f * r->A_d * (1.0 - e.h) * e.fn * (s / r->c0) * (1.0 - k - f) -
-                     r->k_f0 * f;
+  R[CHS_F_MSC] = r->r_s * r->A_d * x.fn * s * (1.0 - rho / r->rho_max) - diff -
+                 (r->delta_s + r->delta_X * e->Z) * s;
+  /* MSC-derived chondrocytes: the patient's own join the repair phase, a donor's stay
+   * apart (cleared by the immune response). */
+  R[CHS_F_REPAIR] = r->msc_allogeneic ? 0.0 : diff;
+  R[CHS_F_DONOR] = r->msc_allogeneic ? diff : 0.0;
+  R[CHS_F_CHONDROCYTE] = 0.0;
+  if (r->chondro_kinetics) {
+    const double room = 1.0 - rho / e->c_max, death = r->delta_c * (1.0 + r->a_c * fabs(i));
+    const double act = r->k_act * x.open_act * c, mat = r->k_mat * cr;
+    R[CHS_F_CHONDROCYTE] += r->r_cm * r->A * x.fn * c * room + mat - act - death * c;
+    R[CHS_F_REPAIR] += r->r_c * r->A * (1.0 + r->beta_c * x.h) * boost * x.fn * cr * room + act - mat -
+                       death * cr;
+    R[CHS_F_DONOR] -= (death + r->delta_D * e->Z) * cd;
+  }
+  const double kA = r->k_a0 + e->k_inj + r->k_aS * sat(s, r->K_aS);
+  R[CHS_F_GROWTH_FACTOR] = r->sigma_c * (c + r->sigma_rel * (cr + cd)) + kA * l - r->lambda_g * g -
+                           r->u_g * rho * x.gm;
+  R[CHS_F_LATENT] = r->sigma_l * (c + cr) / r->c0 - kA * l;
+  R[CHS_F_CYTOKINE] = -r->lambda_i * i - r->psi_i * x.ps * i;
+  R[CHS_F_OXYGEN] = -r->q_n * rho * x.nq;
+  /* Synthesis capacity of the chondrocyte lineages, in native-cell equivalents. */
+  const double env = r->A * x.q * x.fn / r->c0;
+  const double cw_p = c * r->P_pm + (cr + cd) * boost * r->P_p;
+  const double cw_k = c * r->P_km + (cr + cd) * boost * r->P_k;
+  R[CHS_F_PROTEOGLYCAN] = cw_p * env * (1.0 + r->beta_p * x.h) * (1.0 - p) -
+                          (r->k_p0 + r->mech * r->k_pi * x.deg) * p;
+  R[CHS_F_COLLAGEN2] = cw_k * env * (1.0 + r->beta_k * x.h) * (1.0 - k - f) -
+                       (r->k_k0 + r->mech * r->k_ki * x.deg) * k;
+  R[CHS_F_FIBROUS] = r->P_f * r->A_d * (1.0 - x.h) * x.fn * (s / r->c0) * (1.0 - k - f) - r->k_f0 * f;
 }
 
-void chs_react_msc_flows(const chs_rates *r, const double u[CHS_NF], double *proliferated,
-                         double *differentiated, double *died)
+void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
+                         double *proliferated, double *differentiated, double *died)
 {
-  helpers e;
-  eval_helpers(r, u, &e);
-  double s = u[CHS_F_MSC], rho = s + u[CHS_F_CHONDROCYTE];
-  *proliferated = r->r_s * r->A_d * e.fn * s * (1.0 - rho / r->rho_max);
-  *differentiated = r->k_d * r->A_d * e.H * e.h * e.q * s;
-  *died = r->delta_s * s;
+  helpers x;
+  eval_helpers(r, e, u, &x);
+  double s = u[CHS_F_MSC];
+  double rho = s + u[CHS_F_CHONDROCYTE] + u[CHS_F_REPAIR] + u[CHS_F_DONOR];
+  *proliferated = r->r_s * r->A_d * x.fn * s * (1.0 - rho / r->rho_max);
+  *differentiated = r->k_d * r->A_d * x.H * x.h * x.q * s;
+  *died = (r->delta_s + r->delta_X * e->Z) * s;
 }
 
-void chs_react_jacobian(const chs_rates *r, double c_max, const double u[CHS_NF],
+void chs_react_jacobian(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
                         double J[CHS_NF * CHS_NF])
 {
-  helpers e;
-  eval_helpers(r, u, &e);
-  double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE];
-  double i = u[CHS_F_CYTOKINE], p = u[CHS_F_PROTEOGLYCAN], k = u[CHS_F_COLLAGEN2];
-  double f = u[CHS_F_FIBROUS];
-  double rho = s + c;
-  memset(J, 0, sizeof(double) * CHS_NF * CHS_NF);
-#define JJ(a, b) J[(a) * CHS_NF + (b)]
-  enum { S = CHS_F_MSC, C = CHS_F_CHONDROCYTE, G = CHS_F_GROWTH_FACTOR, I = CHS_F_CYTOKINE,
-         N = CHS_F_OXYGEN, P = CHS_F_PROTEOGLYCAN, K = CHS_F_COLLAGEN2, F = CHS_F_FIBROUS };
-
-  /* differentiation term D = k_d A_d H h q s */
-  double kd = r->k_d * r->A_d;
-  double dD_ds = kd * e.h * e.q * (e.H + s * e.dH);
-  double dD_dg = kd * e.H * e.q * s * e.dh;
-  double dD_di = kd * e.H * e.h * s * e.dq;
-
-  /* MSC */
-  double grow_s = r->r_s * r->A_d;
-  double log_s = 1.0 - rho / r->rho_max;
-  JJ(S, S) = grow_s * e.fn * (log_s - s / r->rho_max) - dD_ds - r->delta_s;
-  JJ(S, C) = -grow_s * e.fn * s / r->rho_max;
-  JJ(S, G) = -dD_dg;
-  JJ(S, I) = -dD_di;
-  JJ(S, N) = grow_s * e.dfn * s * log_s;
-
-  /* chondrocytes */
-  double Gc = r->r_c * r->A * (1.0 + r->beta_c * e.h) * e.fn;
-  double log_c = 1.0 - rho / c_max;
-  JJ(C, S) = -Gc * c / c_max + dD_ds;
-  JJ(C, C) = Gc * (log_c - c / c_max) - r->delta_c * (1.0 + r->a_c * i);
-  JJ(C, G) = r->r_c * r->A * r->beta_c * e.dh * e.fn * c * log_c + dD_dg;
-  JJ(C, I) = dD_di - r->delta_c * r->a_c * c;
-  JJ(C, N) = r->r_c * r->A * (1.0 + r->beta_c * e.h) * e.dfn * c * log_c;
-
-  /* growth factor */
-  JJ(G, S) = r->sigma_s - r->u_g * e.gm;
-  JJ(G, C) = r->sigma_c - r->u_g * e.gm;
-  JJ(G, G) = -r->lambda_g - r->u_g * rho * e.dgm;
-
-  /* cytokine */
-  JJ(I, S) = -r->psi_i * e.dps * i;
-  JJ(I, I) = -r->lambda_i - r->psi_i * e.ps;
-
-  /* oxygen */
-  JJ(N, S) = -r->q_n * e.nq;
-  JJ(N, C) = -r->q_n * e.nq;
-  JJ(N, N) = -r->q_n * rho * e.dnq;
-
-  /* proteoglycan and collagen II: synthesis = P (1 + beta h) A q fn (c/c0) * (room) */
-  double base = r->A / r->c0;
-  double room_p = 1.0 - p, room_k = 1.0 - k - f;
-  double Bp = r->P_p * (1.0 + r->beta_p * e.h), Bk = r->P_k * (1.0 + r->beta_k * e.h);
-  double qfn = e.q * e.fn;
-  JJ(P, C) = Bp * base * qfn * room_p;
-  JJ(P, G) = r->P_p * r->beta_p * e.dh * base * qfn * c * room_p;
-  JJ(P, I) = Bp * base * e.dq * e.fn * c * room_p - r->k_pi * e.ddi * p;
-  JJ(P, N) = Bp * base * e.q * e.dfn * c * room_p;
-  JJ(P, P) = -Bp * base * qfn * c - (r->k_p0 + r->k_pi * e.di);
-  JJ(K, C) = Bk * base * qfn * room_k;
-  JJ(K, G) = r->P_k * r->beta_k * e.dh * base * qfn * c * room_k;
-  JJ(K, I) = Bk * base * e.dq * e.fn * c * room_k - r->k_ki * e.ddi * k;
-  JJ(K, N) = Bk * base * e.q * e.dfn * c * room_k;
-  JJ(K, K) = -Bk * base * qfn * c - (r->k_k0 + r->k_ki * e.di);
-  JJ(K, F) = -Bk * base * qfn * c;
-
-  /* fibrous collagen */
-  double Pf = r->P_f * r->A_d / r->c0;
-  JJ(F, S) = Pf * (1.0 - e.h) * e.fn * room_k;
-  JJ(F, G) = -Pf * e.dh * e.fn * s * room_k;
-  JJ(F, N) = Pf * (1.0 - e.h) * e.dfn * s * room_k;
-  JJ(F, K) = -Pf * (1.0 - e.h) * e.fn * s;
-  JJ(F, F) = -Pf * (1.0 - e.h) * e.fn * s - r->k_f0;
-#undef JJ
+  double R0[CHS_NF], R1[CHS_NF], v[CHS_NF];
+  chs_react(r, e, u, R0);
+  memcpy(v, u, sizeof v);
+  for (int b = 0; b < CHS_NF; b++) {
+    /* Step sqrt(eps) relative to the value or to the field's typical size. */
+    double du = 1.5e-8 * fmax(fabs(u[b]), 1e-3 * chs_field_scale[b]);
+    v[b] = u[b] + du;
+    du = v[b] - u[b]; /* the step actually taken */
+    chs_react(r, e, v, R1);
+    for (int a = 0; a < CHS_NF; a++) J[a * CHS_NF + b] = (R1[a] - R0[a]) / du;
+    v[b] = u[b];
+  }
 }

@@ -1,39 +1,59 @@
-/* Pointwise reaction terms of MODEL.md §3 and their analytic Jacobian. Pure functions of
- * one cell's state: tested without a grid (tests/unit/test_reactions.c). */
+/* Pointwise reaction terms of the tissue model (docs/model.md §3) and their Jacobian.
+ * Pure functions of one cell's state and its local context: tested without a grid
+ * (tests/unit/test_reactions.c). */
 #ifndef CHS_REACTIONS_H
 #define CHS_REACTIONS_H
+
+#include <stdbool.h>
 
 #include "config/config.h"
 #include "model/fields.h"
 
-/* Rate constants with the cell source's multipliers and the age factors applied. */
+/* Rate constants with the cell source's multipliers, the age factors and the mechanism
+ * switches applied. */
 typedef struct {
-  double r_s, rho_max, k_d, s_star, eps, delta_s;  /* MSC */
-  double r_c, delta_c, a_c, beta_c;                /* chondrocytes */
-  double sigma_s, sigma_c, lambda_g, u_g, K_m, K_g; /* growth factor */
-  double lambda_i, psi_i, K_psi, K_I;              /* cytokine */
-  double q_n, K_qn, K_n;                           /* oxygen */
-  double P_p, P_k, P_f, beta_p, beta_k;            /* matrix synthesis */
-  double k_p0, k_k0, k_f0, k_pi, k_ki, K_deg;      /* matrix loss */
-  double c0;                                       /* native chondrocyte density */
-  double A, A_d;                                   /* host and donor age factors */
+  double r_s, rho_max, k_d, s_star, eps, delta_s;        /* MSC */
+  double delta_X;                                        /* immune clearance of MSCs at Z = 1 */
+  double r_c, r_cm, delta_c, a_c, beta_c, k_act, k_mat;  /* chondrocytes (repair, mature) */
+  double delta_D;                                        /* immune clearance of donor chondrocytes at Z = 1 */
+  bool msc_allogeneic, chondro_kinetics;
+  double sigma_c, sigma_rel, lambda_g, u_g, K_m, K_g;    /* growth factor */
+  double sigma_l, k_a0, k_aS, K_aS;                      /* latent store (sigma_l = 0: off) */
+  double K_T, beta_T;                                    /* trophic effect (beta_T = 0: off) */
+  double lambda_i, psi_i, K_psi, K_I;                    /* cytokine */
+  double q_n, K_qn, K_n;                                 /* oxygen */
+  double P_p, P_k, P_pm, P_km, P_f, beta_p, beta_k;      /* matrix synthesis (repair, mature) */
+  double k_p0, k_k0, k_f0, k_pi, k_ki, K_deg, n_deg;     /* matrix loss */
+  double mech;                                           /* mechanical multiplier on catabolism */
+  double c0;                                             /* native chondrocyte density */
+  double A, A_d;                                         /* host and donor age factors */
 } chs_rates;
+
+/* Where a cell is and when: what the reactions need beyond the cell's own state. */
+typedef struct {
+  double c_max;  /* chondrocyte carrying capacity (native state, per depth) */
+  double k_nat;  /* native collagen at this depth: activation starts below it */
+  double k_inj;  /* injury activation of the latent store now (1/day; 0 away from the rim) */
+  double Z;      /* immune response 0..1 (joint state) */
+} chs_cell_env;
 
 /* A(age): 1 up to 30 years, linear to A_80 at 80 years, A_80 beyond. */
 double chs_age_factor(double age, double A_80);
 
-void chs_rates_from_config(const chs_config *cfg, chs_rates *r);
+/* msc_allogeneic: the MSC component's donor (therapy composition). */
+void chs_rates_from_config(const chs_config *cfg, bool msc_allogeneic, chs_rates *r);
 
-/* R = reaction rates at state u; c_max is the local chondrocyte carrying capacity. */
-void chs_react(const chs_rates *r, double c_max, const double u[CHS_NF], double R[CHS_NF]);
+/* R = reaction rates at state u. */
+void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], double R[CHS_NF]);
 
-/* The MSC rate split into its parts (cells/mm^3/day): net proliferation, differentiation
- * into chondrocytes and death; R_msc = proliferated - differentiated - died. */
-void chs_react_msc_flows(const chs_rates *r, const double u[CHS_NF], double *proliferated,
-                         double *differentiated, double *died);
+/* The MSC rate split into its parts (cells/mm^3/day): proliferation, differentiation into
+ * chondrocytes and death (incl. immune clearance); R_msc = proliferated - differentiated - died. */
+void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
+                         double *proliferated, double *differentiated, double *died);
 
-/* J[a*CHS_NF + b] = dR_a/du_b. */
-void chs_react_jacobian(const chs_rates *r, double c_max, const double u[CHS_NF],
+/* J[a*CHS_NF + b] = dR_a/du_b by one-sided differences (a preconditioner ingredient: the
+ * Newton iteration itself uses exact residuals). */
+void chs_react_jacobian(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
                         double J[CHS_NF * CHS_NF]);
 
 #endif

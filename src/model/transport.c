@@ -19,6 +19,8 @@ void chs_transport_from_config(const chs_config *cfg, chs_transport *tp)
   tp->fluid[CHS_F_OXYGEN] = cfg->oxygen_n_sf;
   tp->h_bone = cfg->oxygen_h_bone;
   tp->n_bone = cfg->oxygen_n_bone;
+  tp->P_b = cfg->mechanisms_bone ? cfg->bone_P_b : 0.0;
+  tp->bone_cytokine = 0.0; /* kappa_B x the BML state, set during the run */
   tp->carrier_cell = cfg->carrier_cell_D;
   tp->carrier_solute = cfg->carrier_solute_D;
   tp->filler = NULL;
@@ -35,6 +37,8 @@ static inline void coefficients(const chs_transport *tp, const double *u, double
   double g_free = tp->Dg_free * solute, i_free = tp->Di_free * solute;
   D[CHS_F_MSC] = tp->D_s * cell * open;
   D[CHS_F_CHONDROCYTE] = tp->D_c * cell * open;
+  D[CHS_F_REPAIR] = tp->D_c * cell * open;
+  D[CHS_F_DONOR] = tp->D_c * cell * open;
   D[CHS_F_GROWTH_FACTOR] = g_free + (tp->Dg_tissue - g_free) * M;
   D[CHS_F_CYTOKINE] = i_free + (tp->Di_tissue - i_free) * M;
   D[CHS_F_OXYGEN] = tp->D_n;
@@ -70,14 +74,21 @@ void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g,
 }
 
 /* Exchange coefficient of the solute boundaries: top is Robin to the fluid for the
- * solutes; bottom is Robin to the bone for oxygen only. Cells never cross either. */
+ * solutes; bottom is Robin to the bone for oxygen and (through the calcified layer) the
+ * cytokine of a bone-marrow lesion. Cells never cross either (their inflows are sources). */
 static inline double top_coef(const chs_transport *tp, int f, double Dc, double half_dz)
 {
-  return f >= CHS_F_GROWTH_FACTOR ? chs_transport_robin(tp->h_top, Dc, half_dz) : 0.0;
+  return chs_field_kind[f] == CHS_KIND_SOLUTE ? chs_transport_robin(tp->h_top, Dc, half_dz) : 0.0;
 }
 static inline double bottom_coef(const chs_transport *tp, int f, double Dc, double half_dz)
 {
-  return f == CHS_F_OXYGEN ? chs_transport_robin(tp->h_bone, Dc, half_dz) : 0.0;
+  if (f == CHS_F_OXYGEN) return chs_transport_robin(tp->h_bone, Dc, half_dz);
+  if (f == CHS_F_CYTOKINE) return chs_transport_robin(tp->P_b, Dc, half_dz);
+  return 0.0;
+}
+static inline double bottom_value(const chs_transport *tp, int f)
+{
+  return f == CHS_F_OXYGEN ? tp->n_bone : (f == CHS_F_CYTOKINE ? tp->bone_cytokine : 0.0);
 }
 
 void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const double *ug,
@@ -114,7 +125,7 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
           if (k < nz - 1)
             acc += cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f]) * (ug[(c + sz) * CHS_NF + f] - uc);
           else
-            acc += bottom_coef(tp, f, d, half_dz) * (tp->n_bone - uc) / dz;
+            acc += bottom_coef(tp, f, d, half_dz) * (bottom_value(tp, f) - uc) / dz;
           out[f] += acc;
         }
       }
@@ -155,4 +166,20 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
           down[o + f] = b;
         }
       }
+}
+
+void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                  const double *D, double out[CHS_ND])
+{
+  for (int f = 0; f < CHS_ND; f++) out[f] = 0.0;
+  if (g->lo[2] != 0) return;
+  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
+  for (int j = 0; j < g->ln[1]; j++)
+    for (int i = 0; i < g->ln[0]; i++) {
+      const size_t c = chs_grid_ghosted(g, i, j, 0);
+      for (int f = 0; f < CHS_ND; f++) {
+        double coef = top_coef(tp, f, D[c * CHS_ND + f], half_dz);
+        if (coef > 0.0) out[f] += coef * (tp->kappa * tp->fluid[f] - ug[c * CHS_NF + f]) / dz * g->vol[i];
+      }
+    }
 }

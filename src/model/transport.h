@@ -16,6 +16,7 @@ typedef struct {
   double h_top, kappa;              /* surface mass transfer (mm/day), partition */
   double fluid[CHS_ND];             /* fluid values U at the surface (solutes only) */
   double h_bone, n_bone;            /* bone-side oxygen exchange */
+  double P_b, bone_cytokine;        /* bone-side cytokine exchange (bml): permeability, value */
   double carrier_cell, carrier_solute; /* filler multipliers of an intralesional carrier */
   const double *filler;             /* ghosted, 1 in lesion cells (carrier filler), or NULL */
 } chs_transport;
@@ -49,6 +50,11 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
  * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. */
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
                              double *diag, double *up, double *down);
+
+/* Amount of each solute entering the tissue through the articular surface per day
+ * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells. */
+void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                  const double *D, double out[CHS_ND]);
 
 /* Surface and bone boundary terms of one cell's face: flux into the cell per unit area
  * is coef * (U - u); returns coef (0 when there is no exchange). */

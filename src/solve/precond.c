@@ -107,7 +107,7 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
   p->gamma = gamma;
   if (m->npool_local) {
     double d[CHS_NPOOL];
-    chs_joint_diagonal(&m->joint, y + g->nlocal * NB, d);
+    chs_joint_diagonal(&m->joint, m->t_now, y + g->nlocal * NB, d);
     for (int q = 0; q < CHS_NPOOL; q++) p->pool_inv[q] = 1.0 / (1.0 - gamma * d[q]);
   }
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
@@ -121,7 +121,9 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
         size_t c = chs_grid_owned(g, i, j, k);
         double *a = p->lu + c * NB2;
         /* B = I - gamma (J_reaction + diffusion diagonal) */
-        chs_react_jacobian(&m->rates, m->native.c_max[g->lo[2] + k], y + c * NB, a);
+        chs_cell_env env;
+        chs_model_cell_env(m, m->t_now, c, k, &env);
+        chs_react_jacobian(&m->rates, &env, y + c * NB, a);
         for (int e = 0; e < NB2; e++) a[e] = -gamma * a[e];
         for (int f = 0; f < NB; f++) a[f * NB + f] += 1.0;
         for (int f = 0; f < CHS_ND; f++) a[f * NB + f] -= gamma * p->diag[c * CHS_ND + f];

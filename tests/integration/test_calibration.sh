@@ -18,7 +18,7 @@ run() { # name, overrides...
 }
 young="--set patient.inflammation=0.5"
 ia="--set therapy.route=intra_articular --set patient.age=50 --set therapy.dose=2.5e7"
-run aci $young --set therapy.cell_type=chondrocyte
+run aci $young --set therapy.components=chondrocyte
 run msc $young
 wait
 run ia_oa $ia --set patient.inflammation=1

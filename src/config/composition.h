@@ -1,0 +1,31 @@
+/* A therapy product as a list of components (therapy.components, .fractions, .donors,
+ * .routes): which cells, what share of the dose, whose cells, and where they go. Parsed
+ * and checked once from the configuration; the therapy applies it at each dose. */
+#ifndef CHS_COMPOSITION_H
+#define CHS_COMPOSITION_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+enum { CHS_COMP_MSC, CHS_COMP_CHONDROCYTE, CHS_COMP_CHONDRON };
+#define CHS_COMP_MAX 3
+
+typedef struct {
+  int type;        /* CHS_COMP_* */
+  double fraction; /* of each dose */
+  bool allogeneic;
+  int route;       /* CHS_ROUTE_* */
+} chs_component;
+
+typedef struct {
+  int n;
+  chs_component c[CHS_COMP_MAX];
+  bool msc_allogeneic; /* the MSC component's donor (false if there is none) */
+  int msc;             /* index of the MSC component, or -1 */
+} chs_composition;
+
+/* Parses and checks the product; errors name the key, its origin and the allowed values. */
+chs_status chs_composition_parse(const chs_config *cfg, chs_composition *out);
+
+#endif
