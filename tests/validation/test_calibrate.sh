@@ -18,16 +18,16 @@ cal() { # models-dir write-mode
 cal "$work/a" base; rc=$?
 expect '[ $rc = 0 ]' "calibrate.py exits 0 (rc $rc)"
 cat "$work/a.out"
-fitted=$(sed -n 's/^joint.delta_elsewhere: [^ ]* -> \([^ ]*\) .*/\1/p' "$work/a.out")
+fitted=$(sed -n 's/^synovium.delta_Y2: [^ ]* -> \([^ ]*\) .*/\1/p' "$work/a.out")
 expect '[ -n "$fitted" ]' "it reports the fitted value ($fitted)"
 expect 'grep -q "V10/30 d: .* misfit 0$" $work/a.out && grep -q "V10/180 d: .* misfit 0$" $work/a.out' "every V10 check is inside its tolerance after the fit"
 expect 'grep -q "^cost [1-9]" $work/a.out' "the start value missed the target (cost > 0 at the start)"
-expect 'grep -qE "^delta_elsewhere = $fitted +;.*\[calibrate.py: was 0.0154\]" $work/a/base.ini' "the fitted value replaced the knob's line in base.ini, comment kept"
-expect '[ "$(diff <(grep -v delta_elsewhere $src/models/base.ini) <(grep -v delta_elsewhere $work/a/base.ini) | wc -l)" = 0 ]' "no other line of base.ini changed"
+expect 'grep -qE "^delta_Y2 = $fitted +;.*\[calibrate.py: was 0.012\]" $work/a/base.ini' "the fitted value replaced the knob's line in base.ini, comment kept"
+expect '[ "$(diff <(grep -v delta_Y2 $src/models/base.ini) <(grep -v delta_Y2 $work/a/base.ini) | wc -l)" = 0 ]' "no other line of base.ini changed"
 expect 'grep -q "^## What was tuned" $work/a/CALIBRATION.md && grep -q "calibrate.py: begin" $work/a/CALIBRATION.md' "CALIBRATION.md keeps its text and gains the record"
 expect 'grep -q "| V10/180 d | \[0.005, 0.03\] | 1 | .* | 0 |$" $work/a/CALIBRATION.md' "the record lists the residual per target check"
 cal "$work/b" layer; rc=$?
-fitted_b=$(sed -n 's/^joint.delta_elsewhere: [^ ]* -> \([^ ]*\) .*/\1/p' "$work/b.out")
+fitted_b=$(sed -n 's/^synovium.delta_Y2: [^ ]* -> \([^ ]*\) .*/\1/p' "$work/b.out")
 expect '[ $rc = 0 ] && [ "$fitted" = "$fitted_b" ]' "deterministic: the same fit again ($fitted vs $fitted_b)"
-expect 'grep -qx "delta_elsewhere = $fitted" $work/b/calibrated.ini && cmp -s $src/models/base.ini $work/b/base.ini' "--write layer: calibrated.ini holds the value, base.ini untouched"
+expect 'grep -qx "delta_Y2 = $fitted" $work/b/calibrated.ini && cmp -s $src/models/base.ini $work/b/base.ini' "--write layer: calibrated.ini holds the value, base.ini untouched"
 exit $((nfail > 0))
