@@ -268,22 +268,31 @@ def record(path, knobs, start_vals, fit_vals, rows0, rows1, vjac, res, weights, 
         wants.append(w)
         out.append(f"| {r['id']}{'/' + r['label'] if r['label'] else ''} | " + " | ".join(cells) + " |")
     conflicts = []
+    name = lambda r: r["id"] + (f"/{r['label']}" if r["label"] else "")  # noqa: E731
     for j, k in enumerate(knobs):
-        ups = [rows1[i]["id"] for i in range(len(rows1)) if wants[i][j] == "up"]
-        downs = [rows1[i]["id"] for i in range(len(rows1)) if wants[i][j] == "down"]
+        ups = [name(rows1[i]) for i in range(len(rows1)) if wants[i][j] == "up"]
+        downs = [name(rows1[i]) for i in range(len(rows1)) if wants[i][j] == "down"]
         if ups and downs:
-            conflicts.append(f"`{k.key}`: {', '.join(sorted(set(ups)))} want it up, "
-                             f"{', '.join(sorted(set(downs)))} want it down")
-    # targets whose responses to the knobs point in opposite directions (cosine < -0.5)
+            conflicts.append(f"`{k.key}`: {', '.join(ups)} want it up, {', '.join(downs)} want it down")
+    # checks outside their tolerance whose wanted knob moves point in opposite directions
+    want_dir = []
+    for i, r in enumerate(rows1):
+        if r["lower"] is not None and r["value"] < r["lower"]:
+            want_dir.append(vjac[i])
+        elif r["upper"] is not None and r["value"] > r["upper"]:
+            want_dir.append(-vjac[i])
+        else:
+            want_dir.append(None)
     n = len(rows1)
     for a in range(n):
         for b in range(a + 1, n):
-            ga, gb = vjac[a], vjac[b]
+            ga, gb = want_dir[a], want_dir[b]
+            if ga is None or gb is None or len(knobs) < 2:
+                continue
             na, nb = np.linalg.norm(ga), np.linalg.norm(gb)
-            if na > 0 and nb > 0 and len(knobs) > 1 and np.dot(ga, gb) / (na * nb) < -0.5:
-                conflicts.append(f"{rows1[a]['id']}/{rows1[a]['label']} and {rows1[b]['id']}/"
-                                 f"{rows1[b]['label']} respond in opposite directions "
-                                 f"(cosine {np.dot(ga, gb) / (na * nb):.2f})")
+            if na > 0 and nb > 0 and np.dot(ga, gb) / (na * nb) < -0.5:
+                conflicts.append(f"{name(rows1[a])} and {name(rows1[b])} want the knobs moved in "
+                                 f"opposite directions (cosine {np.dot(ga, gb) / (na * nb):.2f})")
     out += ["", "Targets pulling against each other: " + ("; ".join(conflicts) if conflicts else
             "none found at the fitted values (no knob is wanted up by one target and down by another)."),
             "", END]
