@@ -158,6 +158,8 @@
   R(matrix, P_k, CHS_FROM_MODEL, 0, 100, "1/day", "collagen II synthesis, repair-phase cells")    \
   R(matrix, P_p_mature, CHS_FROM_MODEL, 0, 100, "1/day", "proteoglycan synthesis, mature cells")  \
   R(matrix, P_k_mature, CHS_FROM_MODEL, 0, 100, "1/day", "collagen II synthesis, mature cells")   \
+  R(matrix, K_room, CHS_FROM_MODEL, 1e-9, 10, "1",                                                \
+    "missing collagen of half-maximal maintenance synthesis by mature cells")                      \
   R(matrix, P_f, CHS_FROM_MODEL, 0, 100, "1/day", "fibrous collagen I synthesis")                  \
   R(matrix, beta_p, CHS_FROM_MODEL, 0, 1e3, "1", "growth-factor boost of proteoglycan")            \
   R(matrix, beta_k, CHS_FROM_MODEL, 0, 1e3, "1", "growth-factor boost of collagen II")             \

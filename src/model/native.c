@@ -130,18 +130,17 @@ chs_status chs_native_solve(const chs_rates *r, const chs_transport *tp_in, int 
     double change = 0.0;
     for (int k = 0; k < nz; k++) {
       double *u = out->state + k * CHS_NF, R[CHS_NF];
-      /* R_p and R_k are linear in p and k: synthesis a(1 - p) = loss b p. */
+      /* Each matrix rate falls monotonically in its own field: bisection on [0, 1]. */
       double save_p = u[CHS_F_PROTEOGLYCAN], save_k = u[CHS_F_COLLAGEN2];
-      u[CHS_F_PROTEOGLYCAN] = 0.0;
-      u[CHS_F_COLLAGEN2] = 0.0;
-      chs_react(r, &env, u, R);
-      double ap = R[CHS_F_PROTEOGLYCAN], ak = R[CHS_F_COLLAGEN2];
-      u[CHS_F_PROTEOGLYCAN] = 1.0;
-      u[CHS_F_COLLAGEN2] = 1.0;
-      chs_react(r, &env, u, R);
-      double bp = -R[CHS_F_PROTEOGLYCAN], bk = -R[CHS_F_COLLAGEN2];
-      u[CHS_F_PROTEOGLYCAN] = ap / (ap + bp);
-      u[CHS_F_COLLAGEN2] = ak / (ak + bk);
+      for (int mf = CHS_F_PROTEOGLYCAN; mf <= CHS_F_COLLAGEN2; mf++) {
+        double lo = 0.0, hi = 1.0;
+        for (int b = 0; b < 60; b++) {
+          u[mf] = 0.5 * (lo + hi);
+          chs_react(r, &env, u, R);
+          if (R[mf] > 0.0) lo = u[mf]; else hi = u[mf];
+        }
+        u[mf] = 0.5 * (lo + hi);
+      }
       change = fmax(change, fabs(u[CHS_F_PROTEOGLYCAN] - save_p));
       change = fmax(change, fabs(u[CHS_F_COLLAGEN2] - save_k));
     }

@@ -69,6 +69,7 @@ void chs_rates_from_config(const chs_config *cfg, bool msc_allogeneic, chs_rates
   r->k_pi = cfg->matrix_k_pi;
   r->k_ki = cfg->matrix_k_ki;
   r->K_deg = cfg->matrix_K_deg;
+  r->K_room = cfg->matrix_K_room;
   r->n_deg = cfg->mechanisms_catabolic_switch ? cfg->matrix_n_deg : 1.0;
   r->mech = cfg->patient_mech;
   r->c0 = cfg->tissue_c0;
@@ -146,13 +147,17 @@ void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF]
   R[CHS_F_LATENT] = r->sigma_l * (c + cr) / r->c0 - kA * l;
   R[CHS_F_CYTOKINE] = -r->lambda_i * i - r->psi_i * x.ps * i;
   R[CHS_F_OXYGEN] = -r->q_n * rho * x.nq;
-  /* Synthesis capacity of the chondrocyte lineages, in native-cell equivalents. */
-  const double env = r->A * x.q * x.fn / r->c0;
-  const double cw_p = c * r->P_pm + (cr + cd) * boost * r->P_p;
-  const double cw_k = c * r->P_km + (cr + cd) * boost * r->P_k;
-  R[CHS_F_PROTEOGLYCAN] = cw_p * env * (1.0 + r->beta_p * x.h) * (1.0 - p) -
+  /* Synthesis by the chondrocyte lineages, per native-cell equivalent. Age (A) limits the
+   * repair capacity, not maintenance. Mature cells maintain collagen at a rate that hardly
+   * depends on how much is missing (saturating in the room left, K_room): adult collagen
+   * turns over in decades and a lost network does not regrow by maintenance. Repair-phase
+   * cells build new matrix into the room left (v1's logistic form). */
+  const double env = x.q * x.fn / r->c0, room_k = 1.0 - k - f;
+  const double rep = (cr + cd) * boost * r->A;
+  R[CHS_F_PROTEOGLYCAN] = (c * r->P_pm + rep * r->P_p) * env * (1.0 + r->beta_p * x.h) * (1.0 - p) -
                           (r->k_p0 + r->mech * r->k_pi * x.deg) * p;
-  R[CHS_F_COLLAGEN2] = cw_k * env * (1.0 + r->beta_k * x.h) * (1.0 - k - f) -
+  R[CHS_F_COLLAGEN2] = (c * r->P_km * sat(room_k, r->K_room) + rep * r->P_k * room_k) * env *
+                           (1.0 + r->beta_k * x.h) -
                        (r->k_k0 + r->mech * r->k_ki * x.deg) * k;
   R[CHS_F_FIBROUS] = r->P_f * r->A_d * (1.0 - x.h) * x.fn * (s / r->c0) * (1.0 - k - f) - r->k_f0 * f;
 }

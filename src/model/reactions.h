@@ -24,6 +24,7 @@ typedef struct {
   double q_n, K_qn, K_n;                                 /* oxygen */
   double P_p, P_k, P_pm, P_km, P_f, beta_p, beta_k;      /* matrix synthesis (repair, mature) */
   double k_p0, k_k0, k_f0, k_pi, k_ki, K_deg, n_deg;     /* matrix loss */
+  double K_room;                                         /* room of half mature collagen synthesis */
   double mech;                                           /* mechanical multiplier on catabolism */
   double c0;                                             /* native chondrocyte density */
   double A, A_d;                                         /* host and donor age factors */

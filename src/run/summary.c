@@ -75,7 +75,7 @@ double chs_series_integral(const chs_series *s, int m)
 
 typedef struct {
   const char *name;
-  int kind; /* 0 value at day, 1 first reach, 2 integral, 3 final */
+  int kind; /* 0 value at day, 1 first reach, 2 integral, 3 final, 4 change since day 0 */
   int metric;
   double arg;
 } derived;
@@ -97,6 +97,16 @@ static const derived g_derived[] = {
     {"final_fill", 3, CHS_M_DEFECT_FILL, 0},
     {"final_hyaline", 3, CHS_M_HYALINE_FRACTION, 0},
     {"final_healthy_matrix", 3, CHS_M_HEALTHY_MATRIX, 0},
+    {"thickness_change_12mo", 4, CHS_M_THICKNESS, 365},
+    {"thickness_change_24mo", 4, CHS_M_THICKNESS, 730},
+    {"pain_12mo", 0, CHS_M_PAIN, 365},
+    {"pain_auc", 2, CHS_M_PAIN, 0},
+    {"synovitis_12mo", 0, CHS_M_SYNOVITIS, 365},
+    {"retained_joint_1mo", 0, CHS_M_RETAINED_JOINT, 30},
+    {"retained_joint_6mo", 0, CHS_M_RETAINED_JOINT, 180},
+    {"donor_fraction_12mo", 0, CHS_M_DONOR_FRACTION, 365},
+    {"rim_fill_6mo", 0, CHS_M_RIM_FILL, 180},
+    {"center_fill_6mo", 0, CHS_M_CENTER_FILL, 180},
 };
 
 char *chs_summary_csv(const chs_series *s, const char *run_name)
@@ -115,6 +125,7 @@ char *chs_summary_csv(const chs_series *s, const char *run_name)
     if (q->kind == 1) v = chs_series_first_reach(s, q->metric, q->arg);
     if (q->kind == 2) v = chs_series_integral(s, q->metric);
     if (q->kind == 3 && s->n) v = val(s, s->n - 1, q->metric);
+    if (q->kind == 4 && s->n) v = chs_series_at(s, q->metric, q->arg) - val(s, 0, q->metric);
     if (isnan(v))
       n += snprintf(out + n, cap - (size_t)n, ",");
     else
