@@ -1,9 +1,11 @@
 /* chondrosim: the command line. Parses the subcommand, builds the configuration and hands
  * it to the run driver; the only place that turns a status into an exit code. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chs_buildinfo.h"
 #include "config/config.h"
@@ -29,6 +31,7 @@ static const char *usage_main =
     "  info           version, libraries; --params lists every configuration key\n"
     "  compare STUDY  run a matrix of scenarios side by side and rank them\n"
     "  sweep SWEEP    run a parameter sweep locally, or write its Slurm job array\n"
+    "  validate       run the validation targets (configs/validation/) and report\n"
     "\n"
     "`chondrosim <command> --help` describes a command. Exit codes:\n"
     "  0 success, 2 bad command line, 3 invalid configuration, 4 file or HDF5 error,\n"
@@ -307,6 +310,66 @@ static chs_status cmd_sweep(int argc, char **argv, const char *cmdline)
   return chs_sweep(c.file, &opt);
 }
 
+/* ---- validate: the validation suite (scripts/validate.py) */
+
+static const char *usage_validate =
+    "usage: chondrosim validate [--quick] [--only ID ...] [--jobs N] [--out DIR] [--strict]\n"
+    "                           [--targets DIR] [--models DIR] [--no-plot]\n"
+    "\n"
+    "Runs every validation target (configs/validation/<ID>_<name>.ini: an observation, its\n"
+    "source, the scenarios that reproduce it, the observable and its tolerance) with this\n"
+    "engine, prints the table (id, type, source, value, tolerance, PASS/FAIL/SOFT-FAIL/NOT RUN)\n"
+    "and writes DIR/validation.csv and DIR/validation.png (default DIR results/validation).\n"
+    "  --quick      coarser grids, same tolerances (minutes)\n"
+    "  --only ID..  only these targets, e.g. --only V10 V11\n"
+    "  --jobs N     runs at once, one thread each (default 1)\n"
+    "  --strict     a target this engine cannot run yet (NOT RUN) also fails\n"
+    "Exit 0 when every hard target passes, 1 when one fails, 2 for a malformed target file.\n"
+    "Needs /usr/bin/python3 with numpy, h5py, matplotlib; the script is found in\n"
+    "$CHONDROSIM_SCRIPTS or the source tree's scripts/.\n";
+
+/* Where the Python scripts live: $CHONDROSIM_SCRIPTS, else the source tree's scripts/. */
+static const char *scripts_dir(void)
+{
+  const char *env = getenv("CHONDROSIM_SCRIPTS");
+  return (env && *env) ? env : CHS_SOURCE_SCRIPTS_DIR;
+}
+
+/* Replaces this process by python3 scripts/validate.py --engine <this binary> ARGS; the
+ * script's exit code becomes chondrosim's. Returns only on --help or an error. Runs before
+ * MPI is initialised (the script starts its own engine processes). */
+static chs_status cmd_validate(int argc, char **argv)
+{
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(usage_validate, stdout);
+      return CHS_OK;
+    }
+  static char self[4096], script[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0 || (size_t)n >= sizeof self - 1)
+    return chs_error(CHS_ERR_IO, "cannot find this program's path (/proc/self/exe)");
+  self[n] = '\0';
+  if ((size_t)snprintf(script, sizeof script, "%s/validate.py", scripts_dir()) >= sizeof script ||
+      access(script, R_OK) != 0)
+    return chs_error(CHS_ERR_IO, "%s not found (set CHONDROSIM_SCRIPTS to the directory that "
+                     "holds validate.py)", script);
+  char **args = calloc((size_t)argc + 4, sizeof *args);
+  if (!args) return chs_error(CHS_ERR_NOMEM, "out of memory");
+  int k = 0;
+  args[k++] = "/usr/bin/python3";
+  args[k++] = script;
+  args[k++] = "--engine";
+  args[k++] = self;
+  for (int i = 2; i < argc; i++) args[k++] = argv[i];
+  args[k] = NULL;
+  fflush(NULL);
+  execv(args[0], args);
+  chs_status st = chs_error(CHS_ERR_IO, "cannot run %s: %s", args[0], strerror(errno));
+  free(args);
+  return st;
+}
+
 /* Threads per rank (OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, capped at the cores this
  * rank can use; see core/threads.h), logged unless --quiet. Collective over the world. */
 static void setup_threads(int argc, char **argv)
@@ -333,6 +396,11 @@ int main(int argc, char **argv)
   if (!strcmp(argv[1], "--version")) {
     printf("chondrosim %s (%s)\n", CHS_VERSION, CHS_GIT_REVISION);
     return 0;
+  }
+  if (!strcmp(argv[1], "validate")) {
+    chs_status vs = cmd_validate(argc, argv);
+    if (vs != CHS_OK) fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
+    return chs_status_exit_code(vs);
   }
   chs_status st = chs_par_init(&argc, &argv);
   if (st != CHS_OK) {
@@ -369,7 +437,7 @@ int main(int argc, char **argv)
     if (st == CHS_OK) st = cmd_info(&c);
   }
   else
-    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info, compare, sweep; try --help)", cmd);
+    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info, compare, sweep, validate; try --help)", cmd);
 
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */
