@@ -169,6 +169,21 @@ void chs_par_comm_max_int(void *comm, int *v, int n)
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, as_comm(comm));
 }
 
+void chs_par_comm_sum(void *comm, double *v, int n)
+{
+  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, as_comm(comm));
+}
+
+void chs_par_comm_max(void *comm, double *v, int n)
+{
+  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, as_comm(comm));
+}
+
+void chs_par_comm_min(void *comm, double *v, int n)
+{
+  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MIN, as_comm(comm));
+}
+
 int chs_par_node_sharing(const unsigned char *mask, int bytes)
 {
   MPI_Comm node;

@@ -41,6 +41,11 @@ int chs_par_comm_size(void *comm);
 /* On a raw communicator (NULL = world): the element-wise maximum of n ints in place
  * (used by the study layer to learn every group's outcome). */
 void chs_par_comm_max_int(void *comm, int *v, int n);
+/* On a raw communicator (NULL = world), in place over n doubles: sum, maximum, minimum.
+ * The solver's vectors use these (one call per fused reduction). */
+void chs_par_comm_sum(void *comm, double *v, int n);
+void chs_par_comm_max(void *comm, double *v, int n);
+void chs_par_comm_min(void *comm, double *v, int n);
 /* Number of ranks on this node (this one included) whose CPU affinity mask (`bytes`
  * bytes, one bit per CPU) overlaps this rank's: the ranks that share its cores.
  * Collective over the world. */

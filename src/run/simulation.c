@@ -11,6 +11,7 @@
 #include "chs_buildinfo.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/timers.h"
 #include "grid/grid.h"
 #include "io/output.h"
 #include "model/metrics.h"
@@ -57,9 +58,23 @@ static void psolve_cb(const double *r, double *z, void *ctx)
 
 static chs_status record_metrics(run_state *rs, double t, const double *y)
 {
+  double t0 = chs_timer_now();
   chs_metrics_compute(rs->model, y, rs->therapy.injected, rs->therapy.lost, rs->metrics);
+  chs_timer_add(CHS_T_METRICS, t0);
   CHS_CHECK(chs_series_push(&rs->series, t, rs->metrics));
-  return chs_output_add_metrics(rs->out, t, rs->metrics);
+  t0 = chs_timer_now();
+  chs_status st = chs_output_add_metrics(rs->out, t, rs->metrics);
+  chs_timer_add(CHS_T_OUTPUT, t0);
+  return st;
+}
+
+/* A field output step, timed as output. */
+static chs_status write_step(run_state *rs, double t, const double *y)
+{
+  double t0 = chs_timer_now();
+  chs_status st = chs_par_agree(rs->par, chs_output_write_step(rs->out, t, y, CHS_NF));
+  chs_timer_add(CHS_T_OUTPUT, t0);
+  return st;
 }
 
 static chs_status create_output(run_state *rs, const char *dir)
@@ -160,6 +175,28 @@ static void fill_provenance(const run_state *rs, chs_provenance *p, const chs_ru
   p->wall_time = *wall;
 }
 
+/* Per-phase seconds of this attempt (a restarted run: since the restart), the slowest
+ * rank's; written as /solver attributes seconds_<phase> and logged. */
+static void fill_timers(const chs_par *par, chs_stats_record *r)
+{
+  static char names[CHS_NTIMERS][32];
+  static double sec[CHS_NTIMERS];
+  chs_timers tm;
+  chs_timers_get(&tm);
+  for (int i = 0; i < CHS_NTIMERS; i++) sec[i] = tm.seconds[i];
+  chs_par_max(par, sec, CHS_NTIMERS);
+  char line[512];
+  int len = 0;
+  for (int i = 0; i < CHS_NTIMERS && r->n < 32; i++) {
+    snprintf(names[i], sizeof names[i], "seconds_%s", chs_timer_name((chs_timer_id)i));
+    r->names[r->n] = names[i];
+    r->values[r->n++] = sec[i];
+    len += snprintf(line + len, sizeof line - (size_t)len, " %s %.3g s (%ld calls)%s",
+                    chs_timer_name((chs_timer_id)i), sec[i], tm.calls[i], i + 1 < CHS_NTIMERS ? "," : "");
+  }
+  chs_log(CHS_LOG_INFO, "time per phase (slowest rank):%s", line);
+}
+
 static void fill_stats(const chs_solver_stats *s, const chs_model *m, chs_stats_record *r)
 {
   r->n = 0;
@@ -194,9 +231,11 @@ static chs_status write_checkpoint(run_state *rs, double t, long steps, int ev, 
                       .wall_time = rs->wall_before + chs_wtime() - wall0};
   snprintf(c.reason, sizeof c.reason, "%s", reason);
   chs_integrator_stats(rs->it, &c.stats);
-  double w = chs_wtime();
-  CHS_CHECK(chs_checkpoint_write(rs->ckpt_path, rs->cfg, rs->model, chs_integrator_state(rs->it), &c,
-                                 ++rs->nckpt));
+  double w = chs_wtime(), t0 = chs_timer_now();
+  chs_status st = chs_checkpoint_write(rs->ckpt_path, rs->cfg, rs->model, chs_integrator_state(rs->it),
+                                       &c, ++rs->nckpt);
+  chs_timer_add(CHS_T_OUTPUT, t0);
+  CHS_CHECK(st);
   chs_log(CHS_LOG_INFO, "checkpoint (%s) at day %.6g: %s (%.2f s)", reason, t, rs->ckpt_path,
           chs_wtime() - w);
   return CHS_OK;
@@ -236,7 +275,7 @@ static chs_status time_loop(run_state *rs, double wall0)
       chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
     CHS_CHECK(record_metrics(rs, 0.0, rs->y));
     if (oi < times->n && times->v[oi] <= 0.0) {
-      CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, 0.0, rs->y, CHS_NF)));
+      CHS_CHECK(write_step(rs, 0.0, rs->y));
       oi++;
     }
   }
@@ -283,7 +322,7 @@ static chs_status time_loop(run_state *rs, double wall0)
     CHS_CHECK(record_metrics(rs, t, y));
     if (oi < times->n && t >= times->v[oi]) {
       /* The sidecar and rename happen on one rank: all must learn if they failed. */
-      CHS_CHECK(chs_par_agree(rs->par, chs_output_write_step(rs->out, t, y, CHS_NF)));
+      CHS_CHECK(write_step(rs, t, y));
       oi++;
       progress(rs, t, wall0, steps, true);
     }
@@ -378,6 +417,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   chs_status st;
   /* From here SIGTERM/SIGUSR1 only set a flag: the time loop checkpoints and stops. */
   chs_signals_install();
+  chs_timers_reset();
 
   int gcells[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1,
                    cfg->grid_nz};
@@ -453,6 +493,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     chs_stats_record rec;
     fill_provenance(&rs, &prov, opt, start, end, &wall_total);
     fill_stats(&res->stats, rs.model, &rec);
+    fill_timers(rs.par, &rec);
     st = chs_par_agree(rs.par, chs_output_finish(rs.out, &prov, &rec));
     if (st != CHS_OK) goto done;
   }

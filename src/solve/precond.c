@@ -4,21 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "solve/mg.h"
+
 enum { NB = CHS_NF, NB2 = CHS_NF * CHS_NF };
 
 struct chs_precond {
   chs_model *m;
   int kind;
   double gamma;
-  double *lu;   /* per owned cell: LU factors of the (Schur-updated) diagonal block */
-  int *piv;     /* per owned cell: pivot rows */
+  double *inv;  /* per owned cell: inverse of the (Schur-updated) diagonal block, row-major */
   double *up, *down, *diag; /* per owned cell, CHS_ND: vertical couplings, diffusion diagonal */
   double pool_inv[CHS_NPOOL];   /* rank 0: 1 / (1 - gamma dP'/dP), the pools' diagonal */
+  /* mg only */
+  chs_mg *mg;
+  double *coef; /* per owned cell: CHS_MG_NS stencil entries of one field */
+  double *work; /* 2 per owned cell: one field's right-hand side and correction */
+  double *center; /* per owned cell, CHS_ND: diagonal of the multigrid operators */
+  double *Dg;   /* ghosted: the diffusivities frozen at set-up (CHS_ND per cell) */
+  double *zg;   /* ghosted: the column solution's moving fields (CHS_ND per cell) */
+  chs_halo *halo; /* exchanges zg */
 };
 
-/* In-place LU with partial pivoting of an NB×NB row-major block. */
-static int lu_factor(double *a, int *piv)
+/* inv = a^{-1} by Gauss-Jordan with partial pivoting (set-up only: the solves then need
+ * neither pivoting nor divides). a is destroyed. Returns -1 if a is singular. */
+static int block_invert(double *a, double *inv)
 {
+  for (int r = 0; r < NB; r++)
+    for (int c = 0; c < NB; c++) inv[r * NB + c] = r == c ? 1.0 : 0.0;
   for (int c = 0; c < NB; c++) {
     int p = c;
     double best = fabs(a[c * NB + c]);
@@ -27,40 +39,51 @@ static int lu_factor(double *a, int *piv)
         best = fabs(a[r * NB + c]);
         p = r;
       }
-    if (best == 0.0) return -1;
-    piv[c] = p;
+    if (best == 0.0 || !isfinite(best)) return -1;
     if (p != c)
       for (int k = 0; k < NB; k++) {
         double t = a[c * NB + k];
         a[c * NB + k] = a[p * NB + k];
         a[p * NB + k] = t;
+        t = inv[c * NB + k];
+        inv[c * NB + k] = inv[p * NB + k];
+        inv[p * NB + k] = t;
       }
-    double inv = 1.0 / a[c * NB + c];
-    for (int r = c + 1; r < NB; r++) {
-      double l = a[r * NB + c] * inv;
-      a[r * NB + c] = l;
-      if (l != 0.0)
-        for (int k = c + 1; k < NB; k++) a[r * NB + k] -= l * a[c * NB + k];
+    const double d = 1.0 / a[c * NB + c];
+    for (int k = 0; k < NB; k++) {
+      a[c * NB + k] *= d;
+      inv[c * NB + k] *= d;
+    }
+    for (int r = 0; r < NB; r++) {
+      const double l = a[r * NB + c];
+      if (r == c || l == 0.0) continue;
+      for (int k = 0; k < NB; k++) {
+        a[r * NB + k] -= l * a[c * NB + k];
+        inv[r * NB + k] -= l * inv[c * NB + k];
+      }
     }
   }
   return 0;
 }
 
-static void lu_solve(const double *a, const int *piv, double *x)
+/* x = M y for an NB x NB row-major block (x and y distinct). */
+static inline void block_apply(const double *restrict M, const double *restrict y, double *restrict x)
 {
-  for (int c = 0; c < NB; c++) {
-    int p = piv[c];
-    if (p != c) {
-      double t = x[c];
-      x[c] = x[p];
-      x[p] = t;
-    }
-    for (int r = c + 1; r < NB; r++) x[r] -= a[r * NB + c] * x[c];
+  for (int r = 0; r < NB; r++) {
+    double s = 0.0;
+    for (int c = 0; c < NB; c++) s += M[r * NB + c] * y[c];
+    x[r] = s;
   }
-  for (int r = NB - 1; r >= 0; r--) {
-    double s = x[r];
-    for (int k = r + 1; k < NB; k++) s -= a[r * NB + k] * x[k];
-    x[r] = s / a[r * NB + r];
+}
+
+/* x += M[:, :CHS_ND] t: the block's columns of the moving fields only. */
+static inline void block_apply_moving_add(const double *restrict M, const double *restrict t,
+                                          double *restrict x)
+{
+  for (int r = 0; r < NB; r++) {
+    double s = 0.0;
+    for (int c = 0; c < CHS_ND; c++) s += M[r * NB + c] * t[c];
+    x[r] += s;
   }
 }
 
@@ -69,18 +92,33 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   chs_precond *p = calloc(1, sizeof *p);
   size_t n = m->grid->nlocal;
   if (p) {
-    p->lu = malloc(sizeof(double) * NB2 * n);
-    p->piv = malloc(sizeof(int) * NB * n);
+    p->inv = malloc(sizeof(double) * NB2 * n);
     p->up = malloc(sizeof(double) * CHS_ND * n);
     p->down = malloc(sizeof(double) * CHS_ND * n);
     p->diag = malloc(sizeof(double) * CHS_ND * n);
   }
-  if (!p || !p->lu || !p->piv || !p->up || !p->down || !p->diag) {
+  if (!p || !p->inv || !p->up || !p->down || !p->diag) {
     chs_precond_destroy(&p);
     return chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
   }
   p->m = m;
   p->kind = kind;
+  if (kind == CHS_PC_MG) {
+    const chs_grid *g = m->grid;
+    p->coef = malloc(sizeof(double) * CHS_MG_NS * (n ? n : 1));
+    p->work = malloc(sizeof(double) * 2 * (n ? n : 1));
+    p->Dg = malloc(sizeof(double) * CHS_ND * g->nghost);
+    p->center = malloc(sizeof(double) * CHS_ND * (n ? n : 1));
+    p->zg = calloc(CHS_ND * g->nghost, sizeof(double));
+    chs_status st = p->coef && p->work && p->Dg && p->zg && p->center
+                        ? chs_mg_create(m->par->comm, g->lo, g->ln, g->gn[1] > 1, CHS_ND, &p->mg)
+                        : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+    if (st == CHS_OK) st = chs_halo_create(m->par, g->ln, g->ng, CHS_ND, &p->halo);
+    if (st != CHS_OK) {
+      chs_precond_destroy(&p);
+      return st;
+    }
+  }
   *out = p;
   return CHS_OK;
 }
@@ -89,13 +127,58 @@ void chs_precond_destroy(chs_precond **pp)
 {
   if (!pp || !*pp) return;
   chs_precond *p = *pp;
-  free(p->lu);
-  free(p->piv);
+  free(p->inv);
   free(p->up);
   free(p->down);
   free(p->diag);
+  chs_mg_destroy(&p->mg);
+  chs_halo_destroy(&p->halo);
+  free(p->Dg);
+  free(p->center);
+  free(p->zg);
+  free(p->coef);
+  free(p->work);
   free(p);
   *pp = NULL;
+}
+
+/* The multigrid operators of the diffusing fields, I - gamma (L_f + J_ff): L_f the diffusion
+ * of field f linearised with frozen coefficients (vertical couplings and the diagonal,
+ * boundary exchange included, from chs_transport_linearize; the lateral face couplings
+ * computed here the same way: harmonic-mean coefficient times the face metric), J_ff the
+ * field's own reaction rate (the diagonal saved by the block set-up). Collective. */
+static int mg_setup(chs_precond *p)
+{
+  const chs_model *m = p->m;
+  const chs_grid *g = m->grid;
+  const double *D = m->D, gamma = p->gamma;
+  const long sx = 1, sy = g->gd[0];
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+  int failed = 0;
+  memcpy(p->Dg, D, sizeof(double) * CHS_ND * g->nghost);
+  for (int f = 0; f < CHS_ND; f++) {
+    double *co = p->coef;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int k = 0; k < nz; k++)
+      for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+          const long c = (long)chs_grid_ghosted(g, i, j, k);
+          const size_t o = chs_grid_owned(g, i, j, k);
+          const double d = D[c * CHS_ND + f];
+          double *e = co + o * CHS_MG_NS;
+          const int has_ym = g->cy > 0.0 && !(ylo && j == 0), has_yp = g->cy > 0.0 && !(yhi && j == ny - 1);
+          e[CHS_MG_XM] = g->cxm[i] > 0.0 ? -gamma * g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) : 0.0;
+          e[CHS_MG_XP] = g->cxp[i] > 0.0 ? -gamma * g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) : 0.0;
+          e[CHS_MG_YM] = has_ym ? -gamma * g->cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) : 0.0;
+          e[CHS_MG_YP] = has_yp ? -gamma * g->cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) : 0.0;
+          e[CHS_MG_ZM] = -gamma * p->up[o * CHS_ND + f];
+          e[CHS_MG_ZP] = -gamma * p->down[o * CHS_ND + f];
+          e[CHS_MG_C] = p->center[o * CHS_ND + f];
+        }
+    if (chs_mg_setup(p->mg, f, co)) failed = 1;
+  }
+  return failed;
 }
 
 int chs_precond_setup(chs_precond *p, const double *y, double gamma)
@@ -111,7 +194,8 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
     for (int q = 0; q < CHS_NPOOL; q++) p->pool_inv[q] = 1.0 / (1.0 - gamma * d[q]);
   }
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const int coupled = p->kind == CHS_PC_COLUMN;
+  const int split = p->kind == CHS_PC_MG;
+  const int coupled = p->kind == CHS_PC_COLUMN || split;
   int failed = 0;
 #pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
   for (int j = 0; j < ny; j++)
@@ -119,7 +203,7 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
       size_t prev = 0;
       for (int k = 0; k < nz; k++) {
         size_t c = chs_grid_owned(g, i, j, k);
-        double *a = p->lu + c * NB2;
+        double a[NB2];
         /* B = I - gamma (J_reaction + diffusion diagonal) */
         chs_cell_env env;
         chs_model_cell_env(m, m->t_now, c, k, &env);
@@ -127,55 +211,115 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
         for (int e = 0; e < NB2; e++) a[e] = -gamma * a[e];
         for (int f = 0; f < NB; f++) a[f * NB + f] += 1.0;
         for (int f = 0; f < CHS_ND; f++) a[f * NB + f] -= gamma * p->diag[c * CHS_ND + f];
+        if (split) /* the multigrid operators' diagonal: 1 - gamma (diffusion + reaction) */
+          for (int f = 0; f < CHS_ND; f++) p->center[c * CHS_ND + f] = a[f * NB + f];
         if (coupled && k > 0) {
           /* Schur update: B_k -= L_k D'^{-1}_{k-1} U_{k-1}, L and U diagonal (moving fields). */
-          const double *lp = p->lu + prev * NB2;
-          const int *pv = p->piv + prev * NB;
+          const double *ip = p->inv + prev * NB2;
           for (int b = 0; b < CHS_ND; b++) {
-            double col[NB] = {0};
-            col[b] = 1.0;
-            lu_solve(lp, pv, col); /* column b of D'^{-1}_{k-1} */
             double ub = gamma * p->down[prev * CHS_ND + b];
             for (int a2 = 0; a2 < CHS_ND; a2++)
-              a[a2 * NB + b] -= gamma * p->up[c * CHS_ND + a2] * col[a2] * ub;
+              a[a2 * NB + b] -= gamma * p->up[c * CHS_ND + a2] * ip[a2 * NB + b] * ub;
           }
         }
-        if (lu_factor(a, p->piv + c * NB)) failed = 1;
+        if (block_invert(a, p->inv + c * NB2)) failed = 1;
         prev = c;
       }
     }
+  if (split) failed |= mg_setup(p);
   return failed;
+}
+
+/* mg, two stages. The Jacobian is A = C - gamma L_lat: C = I - gamma (J_R + L_vert), what
+ * the column solve inverts exactly, and L_lat the lateral diffusion. Stage 1: z = C^{-1} r.
+ * Its residual is r - A z = gamma L_lat z, which stage 2 reduces with a multigrid V-cycle
+ * per diffusing field on (I - gamma L) (all directions): z += M^{-1} gamma L_lat z.
+ * Collective (halo of z, hypre). */
+static void column_solve(const chs_precond *p, const double *r, double *z);
+
+static void mg_solve(const chs_precond *p, const double *r, double *z)
+{
+  const chs_grid *g = p->m->grid;
+  const long n = (long)g->nlocal;
+  double *b = p->work, *x = p->work + n;
+  column_solve(p, r, z);
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  double *zg = p->zg;
+  const double *D = p->Dg;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        const size_t c = chs_grid_ghosted(g, i, j, k), o = chs_grid_owned(g, i, j, k);
+        for (int f = 0; f < CHS_ND; f++) zg[c * CHS_ND + f] = z[o * NB + f];
+      }
+  chs_halo_begin(p->halo, zg);
+  chs_halo_end(p->halo, zg);
+  const long sx = 1, sy = g->gd[0];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+  const double gamma = p->gamma;
+  for (int f = 0; f < CHS_ND; f++) {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int k = 0; k < nz; k++)
+      for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+          const long c = (long)chs_grid_ghosted(g, i, j, k);
+          const size_t o = chs_grid_owned(g, i, j, k);
+          const double d = D[c * CHS_ND + f], u = zg[c * CHS_ND + f];
+          const int has_ym = g->cy > 0.0 && !(ylo && j == 0), has_yp = g->cy > 0.0 && !(yhi && j == ny - 1);
+          double acc = 0.0;
+          if (g->cxm[i] > 0.0) acc += g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) * (zg[(c - sx) * CHS_ND + f] - u);
+          if (g->cxp[i] > 0.0) acc += g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) * (zg[(c + sx) * CHS_ND + f] - u);
+          if (has_ym) acc += g->cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) * (zg[(c - sy) * CHS_ND + f] - u);
+          if (has_yp) acc += g->cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) * (zg[(c + sy) * CHS_ND + f] - u);
+          b[o] = gamma * acc;
+        }
+    chs_mg_solve(p->mg, f, b, x);
+    for (long c = 0; c < n; c++) z[c * NB + f] += x[c];
+  }
+}
+
+/* block or column: z = B^{-1} r or C^{-1} r on the cells (not the pools). */
+static void column_solve(const chs_precond *p, const double *r, double *z)
+{
+  const chs_grid *g = p->m->grid;
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  const double gamma = p->gamma;
+  const int coupled = p->kind != CHS_PC_BLOCK;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++) {
+      /* Block Thomas with stored inverses. Forward: w_k = D'^{-1}_k (r_k - L_k w_{k-1}),
+       * kept in z; backward: x_k = w_k - D'^{-1}_k U_k x_{k+1}, where L and U act on the
+       * moving fields only (so the backward sweep needs CHS_ND columns of D'^{-1}_k). */
+      const double *wprev = NULL;
+      for (int k = 0; k < nz; k++) {
+        size_t c = chs_grid_owned(g, i, j, k);
+        double rk[NB]; /* a copy: r and z may be the same array */
+        for (int f = 0; f < NB; f++) rk[f] = r[c * NB + f];
+        if (coupled && k > 0)
+          for (int f = 0; f < CHS_ND; f++) rk[f] += gamma * p->up[c * CHS_ND + f] * wprev[f];
+        block_apply(p->inv + c * NB2, rk, z + c * NB);
+        wprev = z + c * NB;
+      }
+      if (!coupled) continue;
+      for (int k = nz - 2; k >= 0; k--) {
+        size_t c = chs_grid_owned(g, i, j, k);
+        const double *below = z + chs_grid_owned(g, i, j, k + 1) * NB;
+        double t[CHS_ND];
+        for (int f = 0; f < CHS_ND; f++) t[f] = gamma * p->down[c * CHS_ND + f] * below[f];
+        block_apply_moving_add(p->inv + c * NB2, t, z + c * NB);
+      }
+    }
 }
 
 void chs_precond_solve(const chs_precond *p, const double *r, double *z)
 {
   const chs_grid *g = p->m->grid;
-  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const double gamma = p->gamma;
-  const int coupled = p->kind == CHS_PC_COLUMN;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++) {
-      double w[NB];
-      for (int k = 0; k < nz; k++) { /* forward: y'_k = r_k - L_k D'^{-1}_{k-1} y'_{k-1} */
-        size_t c = chs_grid_owned(g, i, j, k);
-        double *zk = z + c * NB;
-        memcpy(zk, r + c * NB, sizeof(double) * NB);
-        if (coupled && k > 0)
-          for (int f = 0; f < CHS_ND; f++) zk[f] += gamma * p->up[c * CHS_ND + f] * w[f];
-        memcpy(w, zk, sizeof w);
-        lu_solve(p->lu + c * NB2, p->piv + c * NB, w);
-      }
-      for (int k = nz - 1; k >= 0; k--) { /* backward: x_k = D'^{-1}_k (y'_k - U_k x_{k+1}) */
-        size_t c = chs_grid_owned(g, i, j, k);
-        double *zk = z + c * NB;
-        if (coupled && k < nz - 1) {
-          const double *below = z + chs_grid_owned(g, i, j, k + 1) * NB;
-          for (int f = 0; f < CHS_ND; f++) zk[f] += gamma * p->down[c * CHS_ND + f] * below[f];
-        }
-        lu_solve(p->lu + c * NB2, p->piv + c * NB, zk);
-      }
-    }
+  if (p->kind == CHS_PC_MG)
+    mg_solve(p, r, z);
+  else
+    column_solve(p, r, z);
   if (p->m->npool_local) {
     size_t o = g->nlocal * NB;
     for (int q = 0; q < CHS_NPOOL; q++) z[o + q] = r[o + q] * p->pool_inv[q];
