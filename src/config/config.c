@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
+
 /* Debian's libinih is built with INI_MAX_LINE = 200. */
 #define CHS_INI_LINE_MAX 200
 
@@ -458,6 +460,36 @@ static chs_status data_file(const char *models, const char *dir, const char *key
 
 /* ---------------------------------------------------------------- checks */
 
+/* Short trial runs (--set run.end_time=90) keep the default output times: the ones after
+ * the end are dropped with a note, and the end itself is always an output (appended if
+ * missing), so every run's last state is in its file. */
+static chs_status fit_output_times(chs_real_list *t, double end, const char *origin)
+{
+  char dropped[256] = "";
+  size_t used = 0;
+  int kept = 0;
+  for (int k = 0; k < t->n; k++) {
+    if (t->v[k] <= end) {
+      t->v[kept++] = t->v[k];
+    } else if (used < sizeof dropped) {
+      int w = snprintf(dropped + used, sizeof dropped - used, " %g", t->v[k]);
+      used += w > 0 ? (size_t)w : 0;
+    }
+  }
+  if (kept < t->n)
+    chs_log(CHS_LOG_INFO, "%s: output.times after run.end_time = %g dropped:%s", origin, end,
+            dropped);
+  t->n = kept;
+  if (t->n == 0 || t->v[t->n - 1] < end) {
+    if (t->n == CHS_LIST_MAX)
+      return chs_error(CHS_ERR_CONFIG, "%s: output.times has %d entries before run.end_time = %g "
+                       "and the end must be an output too; allowed: at most %d entries before it",
+                       origin, t->n, end, CHS_LIST_MAX - 1);
+    t->v[t->n++] = end;
+  }
+  return CHS_OK;
+}
+
 static chs_status check_consistency(chs_config *cfg)
 {
   for (int i = 0; i < CHS_NPARAMS; i++)
@@ -472,16 +504,13 @@ static chs_status check_consistency(chs_config *cfg)
     return chs_error(CHS_ERR_CONFIG, "%s: grid.ny = %d but grid.geometry = %s is 2D; allowed: 1",
                      ORIGIN("grid.ny"), cfg->grid_ny,
                      chs_config_enum_name("grid.geometry", cfg->grid_geometry));
-  const chs_real_list *t = &cfg->output_times;
+  chs_real_list *t = &cfg->output_times;
   for (int k = 0; k < t->n; k++) {
-    if (t->v[k] > cfg->run_end_time)
-      return chs_error(CHS_ERR_CONFIG,
-                       "%s: output.times entry %g is after run.end_time = %g; allowed 0 to %g",
-                       ORIGIN("output.times"), t->v[k], cfg->run_end_time, cfg->run_end_time);
     if (k > 0 && t->v[k] <= t->v[k - 1])
       return chs_error(CHS_ERR_CONFIG, "%s: output.times must increase (%g follows %g)",
                        ORIGIN("output.times"), t->v[k], t->v[k - 1]);
   }
+  CHS_CHECK(fit_output_times(t, cfg->run_end_time, ORIGIN("output.times")));
   if (cfg->lesion_shape != CHS_LESION_NONE) {
     double half = cfg->grid_geometry == CHS_GEOM_AXISYMMETRIC ? cfg->grid_width
                                                               : 0.5 * cfg->grid_width;
