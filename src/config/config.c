@@ -10,14 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/datadir.h"
 #include "core/log.h"
 
 /* Debian's libinih is built with INI_MAX_LINE = 200. */
 #define CHS_INI_LINE_MAX 200
 
-#ifndef CHS_SOURCE_MODELS_DIR
-#define CHS_SOURCE_MODELS_DIR "models"
-#endif
 
 /* ---------------------------------------------------------------- the table */
 
@@ -54,8 +52,12 @@ int chs_param_index(const char *key)
 
 const char *chs_config_default_models_dir(void)
 {
-  const char *env = getenv("CHONDROSIM_MODELS");
-  return (env && *env) ? env : CHS_SOURCE_MODELS_DIR;
+  static char dir[CHS_PATH_MAX]; /* core/datadir.h: $CHONDROSIM_MODELS, installed, build tree */
+  if (chs_data_dir("models", "CHONDROSIM_MODELS", dir, sizeof dir) != CHS_OK) {
+    chs_error_clear();
+    snprintf(dir, sizeof dir, "models");
+  }
+  return dir;
 }
 
 /* ---------------------------------------------------------------- helpers */

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/datadir.h"
+
 static char *trim(char *s)
 {
   while (isspace((unsigned char)*s)) s++;
@@ -256,17 +258,11 @@ void chs_path_stem(const char *path, char *out, size_t len)
 
 void chs_scripts_dir(char *out, size_t len)
 {
-  const char *env = getenv("CHONDROSIM_SCRIPTS");
-  if (env && *env) {
-    snprintf(out, len, "%s", env);
-    return;
+  /* core/datadir.h: $CHONDROSIM_SCRIPTS, the installed scripts, the build tree's */
+  if (chs_data_dir("scripts", "CHONDROSIM_SCRIPTS", out, len) != CHS_OK) {
+    chs_error_clear();
+    snprintf(out, len, "scripts");
   }
-  /* CHS_SOURCE_MODELS_DIR is <source>/models. */
-  char buf[CHS_PATH_MAX_STUDY];
-  snprintf(buf, sizeof buf, "%s", CHS_SOURCE_MODELS_DIR);
-  char *slash = strrchr(buf, '/');
-  if (slash) *slash = '\0';
-  snprintf(out, len, "%s/scripts", slash ? buf : ".");
 }
 
 extern char **environ;
