@@ -63,10 +63,10 @@ static const char *usage_check =
     "file, line, key, value and allowed range. Exit 0 if the scenario is valid.\n";
 
 static const char *usage_info =
-    "usage: chondrosim info [--params]\n"
+    "usage: chondrosim info [--params [--json]]\n"
     "\n"
     "Prints the version and library versions; --params lists every configuration key with\n"
-    "its type, default, allowed range, unit and meaning.\n";
+    "its type, default, allowed range, unit and meaning (--json: as a JSON array).\n";
 
 typedef struct {
   const char *config;
@@ -74,7 +74,7 @@ typedef struct {
   const char *restart, *checkpoint_wall;
   const char **sets;
   int nset;
-  int quiet, dry_run, help, params;
+  int quiet, dry_run, help, params, json;
 } cli;
 
 static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_config)
@@ -91,6 +91,8 @@ static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_
       c->dry_run = 1;
     else if (!strcmp(a, "--params"))
       c->params = 1;
+    else if (!strcmp(a, "--json"))
+      c->json = 1;
     else if (!strcmp(a, "--restart") || !strcmp(a, "--checkpoint-every-wall")) {
       if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
       *(!strcmp(a, "--restart") ? &c->restart : &c->checkpoint_wall) = argv[++i];
@@ -139,7 +141,10 @@ static chs_status cmd_info(cli *c)
   }
   if (chs_par_world_rank() != 0) return CHS_OK;
   if (c->params) {
-    chs_config_print_table(stdout);
+    if (c->json)
+      chs_config_print_table_json(stdout);
+    else
+      chs_config_print_table(stdout);
     return CHS_OK;
   }
   printf("chondrosim %s (%s), %s build, %s\n", CHS_VERSION, CHS_GIT_REVISION, CHS_BUILD_TYPE,

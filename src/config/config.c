@@ -763,3 +763,48 @@ void chs_config_print_table(FILE *out)
     fprintf(out, "\n    %s\n", p->doc);
   }
 }
+
+static void put_json_str(FILE *out, const char *s)
+{
+  fputc('"', out);
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+    else if (c < 0x20) fprintf(out, "\\u%04x", c);
+    else fputc(c, out);
+  }
+  fputc('"', out);
+}
+
+void chs_config_print_table_json(FILE *out)
+{
+  static const char *type_name[] = {"real", "int", "string", "enum", "list", "bool"};
+  fputs("[\n", out);
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    const chs_param *p = &g_table[i];
+    fputs(" {\"key\": ", out);
+    put_json_str(out, p->key);
+    fprintf(out, ", \"type\": \"%s\", \"default\": ", type_name[p->type]);
+    if (p->def) put_json_str(out, p->def); /* as written in the table: text */
+    else fputs("null", out);                 /* comes from models/ */
+    if (p->type == CHS_PT_REAL || p->type == CHS_PT_INT || p->type == CHS_PT_LIST)
+      fprintf(out, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
+    if (p->type == CHS_PT_ENUM) {
+      fputs(", \"choices\": [", out);
+      char buf[512];
+      snprintf(buf, sizeof buf, "%s", p->choices ? p->choices : "");
+      int k = 0;
+      for (char *save, *w = strtok_r(buf, "| ", &save); w; w = strtok_r(NULL, "| ", &save), k++) {
+        if (k) fputs(", ", out);
+        put_json_str(out, w);
+      }
+      fputc(']', out);
+    }
+    fputs(", \"unit\": ", out);
+    put_json_str(out, p->unit ? p->unit : "");
+    fputs(", \"doc\": ", out);
+    put_json_str(out, p->doc);
+    fprintf(out, "}%s\n", i + 1 < CHS_NPARAMS ? "," : "");
+  }
+  fputs("]\n", out);
+}

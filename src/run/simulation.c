@@ -487,9 +487,14 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   }
   if (rs.par->rank == 0) {
     char *csv = chs_summary_csv(&rs.series, cfg->run_name);
+    char *json = chs_summary_json(csv); /* before summary.csv, which marks the run done */
     char path[CHS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/summary.json", res->run_dir);
+    st = json ? chs_write_file_atomic(path, json) : chs_error(CHS_ERR_NOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/summary.csv", res->run_dir);
-    st = csv ? chs_write_file_atomic(path, csv) : chs_error(CHS_ERR_NOMEM, "out of memory");
+    if (st == CHS_OK)
+      st = csv ? chs_write_file_atomic(path, csv) : chs_error(CHS_ERR_NOMEM, "out of memory");
+    free(json);
     free(csv);
   }
   st = chs_par_agree(rs.par, st);

@@ -25,7 +25,7 @@ for f in bin/chondrosim share/chondrosim/models/base.ini share/chondrosim/config
          share/chondrosim/scripts/paraview/chondrosim_pictures.py \
          share/chondrosim/scripts/paraview/cross_section.pvsm \
          share/chondrosim/scripts/slurm/run.sbatch share/chondrosim/scripts/slurm/sweep.sbatch \
-         share/doc/chondrosim/README.md; do
+         share/chondrosim/python/chondrosim/__init__.py share/doc/chondrosim/README.md; do
   expect "[ -e '$P/$f' ]" "installed $f"
 done
 expect '! strings "$P/bin/chondrosim" | grep -q -- "$SRC/models"' \
@@ -46,6 +46,11 @@ expect "grep -q '$P/share/chondrosim/models/sources' bad.out" \
   "an unknown source names the installed models/sources directory"
 CHONDROSIM_MODELS=$SRC/models "$P/bin/chondrosim" info >env.out 2>&1
 expect "grep -q 'models directory: $SRC/models' env.out" "\$CHONDROSIM_MODELS still wins"
+
+echo "== the installed Python package"
+got=$(env -u CHONDROSIM PATH=/usr/bin:/bin PYTHONPATH=$P/share/chondrosim/python /usr/bin/python3 -c \
+  'import chondrosim; print(chondrosim.binary())' 2>&1)
+expect '[ "$got" = "$P/bin/chondrosim" ]' "import chondrosim from the prefix finds the prefix's binary ($got)"
 
 echo "== the shipped run.sbatch (outside Slurm: srun replaced by a shim that runs the command)"
 expect "grep -q 'CHONDROSIM:-$WORK/prefix/bin/chondrosim' '$P/share/chondrosim/scripts/slurm/run.sbatch'" \
