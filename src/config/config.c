@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/ini_file.h"
 #include "core/datadir.h"
 #include "core/log.h"
 
@@ -354,6 +355,7 @@ static int collect(void *user, const char *section, const char *name, const char
   entry *e = &L->items[L->n++];
   snprintf(e->key, sizeof e->key, "%s%s%s", section, *section ? "." : "", name);
   snprintf(e->value, sizeof e->value, "%s", value);
+  chs_ini_cut_comment(e->value); /* inline " #" too: one dialect everywhere (ini_file.h) */
   snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, L->reader->line);
   if (!*section) {
     L->status = chs_error(CHS_ERR_CONFIG, "%s: key '%s' is outside any [section]", e->origin, name);

@@ -450,6 +450,8 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     char old[CHS_PATH_MAX + 64];
     snprintf(old, sizeof old, "%s/summary.csv", res->run_dir);
     remove(old);
+    snprintf(old, sizeof old, "%s/summary.json", res->run_dir);
+    remove(old);
     snprintf(old, sizeof old, "%s.tmp", rs.ckpt_path);
     remove(old);
     if (!opt->restart) remove(rs.ckpt_path);
