@@ -22,8 +22,18 @@ for tool in pvbatch xvfb-run; do
   command -v $tool >/dev/null || { echo "$tool not found (scripts/setup-deps.sh --test)"; exit 1; }
 done
 # xvfb-run -a starts at display 99 and races with other xvfb-runs started at the same
-# moment ("bad X server connection"); start the search at a random number instead.
-pv() { timeout 600 xvfb-run -a -n $((200 + RANDOM % 700)) -s "-screen 0 1600x1200x24" pvbatch "$@"; }
+# moment ("bad X server connection"); start the search at a random number instead, and on
+# that failure (the X server, not ParaView) try once more. pv LOG ARGS...: output to LOG.
+pv() {
+  local log=$1 rc; shift
+  for attempt in 1 2; do
+    timeout 600 xvfb-run -a -n $((200 + RANDOM % 700)) -s "-screen 0 1600x1200x24" pvbatch "$@" >"$log" 2>&1
+    rc=$?
+    grep -q "bad X server connection" "$log" || break
+    echo "        (X server not reachable, attempt $attempt: retrying)"
+  done
+  return $rc
+}
 
 echo "== runs"
 "$BIN" run "$SRC/configs/default.ini" --quiet --out "$WORK" --set run.name=ax \
@@ -37,7 +47,7 @@ expect '[ $? -eq 0 ]' "3D run (20 x 20 x 8 cells, 42 days)"
 
 echo "== image checks (check_pictures.py)"
 for run in ax c3; do
-  pv "$HERE/check_pictures.py" "$PVDIR" "$WORK/$run" oxygen collagen2 >"check_$run.log" 2>&1
+  pv "check_$run.log" "$HERE/check_pictures.py" "$PVDIR" "$WORK/$run" oxygen collagen2
   rc=$?
   grep -E '^  (ok|FAIL)|^check_pictures' "check_$run.log"
   expect '[ $rc -eq 0 ]' "check_pictures.py on $run (exit $rc)"
@@ -45,13 +55,13 @@ for run in ax c3; do
 done
 
 echo "== the script as a user runs it"
-pv "$PVDIR/chondrosim_pictures.py" "$WORK/ax" --state "$WORK/ax.pvsm" >pics_ax.log 2>&1
+pv pics_ax.log "$PVDIR/chondrosim_pictures.py" "$WORK/ax" --state "$WORK/ax.pvsm"
 expect '[ $? -eq 0 ]' "chondrosim_pictures.py ax --state exits 0"
 for f in cross_section revolved; do
   expect "[ -s '$WORK/ax/pictures/$f.png' ]" "ax/pictures/$f.png written"
 done
 expect "[ -s '$WORK/ax.pvsm' ]" "state file written"
-pv "$PVDIR/chondrosim_pictures.py" "$WORK/c3" --field msc --day 14 >pics_c3.log 2>&1
+pv pics_c3.log "$PVDIR/chondrosim_pictures.py" "$WORK/c3" --field msc --day 14
 expect '[ $? -eq 0 ]' "chondrosim_pictures.py c3 --field msc --day 14 exits 0"
 for f in cross_section slice_contour; do
   expect "[ -s '$WORK/c3/pictures/$f.png' ]" "c3/pictures/$f.png written"
@@ -68,7 +78,7 @@ EOF
 expect '[ $? -eq 0 ]' "3D slice + contour picture is not empty (> 5 % of pixels drawn)"
 
 echo "== the shipped state file, pointed at this run"
-pv "$PVDIR/load_state.py" "$PVDIR/cross_section.pvsm" "$WORK/ax" "$WORK/state.png" >state.log 2>&1
+pv state.log "$PVDIR/load_state.py" "$PVDIR/cross_section.pvsm" "$WORK/ax" "$WORK/state.png"
 expect '[ $? -eq 0 ] && [ -s "$WORK/state.png" ]' "cross_section.pvsm loads with this run's data and renders"
 [ -s "$WORK/state.png" ] || tail -20 state.log
 

@@ -313,8 +313,10 @@ expect 'grep -q "^#SBATCH --array=0-2%4$" "$DK/sweep.sbatch" && grep -q "^#SBATC
 bash "$DK/submit.sh" >submitk.out 2>&1
 read -r JK CK <"$DK/last_submit"
 wait_done "$JK" "$CK"
-expect '[ "$(job_state "$JK" | sort -u)" = COMPLETED ] && [ "$(job_state "$JK" | wc -l)" = 3 ] && [ "$(field "$JK" Comment)" = chstest ]' \
-  "3 array tasks COMPLETED, carrying Comment=chstest"
+expect '[ "$(job_state "$JK" | sort -u)" = COMPLETED ] && [ "$(job_state "$JK" | wc -l)" = 3 ] && [ "$(field "$JK" Comment | sort -u)" = chstest ]' \
+  "3 array tasks COMPLETED, each carrying Comment=chstest ($(field "$JK" Comment | sort -u | tr '\n' ' '))"
+expect 'grep -q "row 2,3 on" "$DK/logs/krows_${JK}_1.out" && grep -q "row 4 on" "$DK/logs/krows_${JK}_2.out"' \
+  "task 1 ran rows 2,3 and task 2 row 4 (their logs)"
 expect '[ "$(grep -c ",done$" "$DK/manifest.csv")" = 5 ] && [ "$(job_state "$CK")" = COMPLETED ]' \
   "all 5 rows done, the collector COMPLETED"
 
