@@ -73,6 +73,14 @@ chs_status chs_xdmf_write(const char *path, const chs_xdmf_desc *d)
   for (int s = 0; s < d->nsteps; s++) {
     fprintf(f, "   <Grid Name=\"step_%05d\" GridType=\"Uniform\">\n", s);
     fprintf(f, "    <Time Value=\"%.17g\"/>\n", d->times[s]);
+    /* The day as field data: ParaView's Information panel and "Annotate Attribute Data"
+     * show it (its time display has no unit). */
+    fprintf(f,
+            "    <Attribute Name=\"day\" AttributeType=\"Scalar\" Center=\"Grid\">\n"
+            "     <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" "
+            "Format=\"XML\">%.17g</DataItem>\n"
+            "    </Attribute>\n",
+            d->times[s]);
     /* Point counts: the fields are cell-centred, so one more point than cells per axis.
      * ParaView reads the ORIGIN_DXDYDZ triples and the dimensions in z y x order. */
     double org[3], spc[3]; /* ParaView z y x */

@@ -44,6 +44,9 @@ def probe(label, reader, exp):
     t0, tl = exp["times"][0], exp["times"][-1]
 
     reader.UpdatePipeline(tl)
+    day = reader.FieldData["day"].GetRange() if "day" in reader.FieldData.keys() else None
+    check(day is not None and close(day[0], tl, 0, 1e-9),
+          "field data 'day' = %g at the last step (got %s)" % (tl, day))
     info = reader.GetDataInformation()
     names = arrays(reader)
     check(names == exp["arrays"], "CellData arrays = 8 fields + lesion_mask (got %s)" % names)

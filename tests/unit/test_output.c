@@ -305,6 +305,9 @@ static void check_run(const char *dir, const char *run, int nx, int ny, int nz,
   cr_expect(strstr(x, spacing), "spacing not %s:\n%s", spacing, x);
   cr_expect(strstr(x, "<Information Name=\"units\" Value=\"ng/mL\"/>"), "no units:\n%s", x);
   cr_expect(strstr(x, "<Information Name=\"time_units\" Value=\"days\"/>"));
+  cr_expect(strstr(x, "<Attribute Name=\"day\" AttributeType=\"Scalar\" Center=\"Grid\">\n"
+                      "     <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" "
+                      "Format=\"XML\">0.5</DataItem>"), "no day field data:\n%s", x);
   snprintf(want, sizeof want, "Dimensions=\"%d %d %d\" NumberType=\"Float\"", nz, ny, nx);
   cr_expect(strstr(x, want), "no cell dimensions %s", want);
   snprintf(want, sizeof want, ">%s.h5:/step_00002/matrix<", run);
