@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-  libsundials-dev libinih-dev libcriterion-dev
+  libsundials-dev libinih-dev libcriterion-dev libnifti2-dev
   python3-numpy python3-h5py python3-matplotlib python3-pandas python3-xarray)
 test_pkgs=(paraview python3-paraview xvfb xauth)
 slurm_pkgs=(slurmctld slurmd slurm-client)
