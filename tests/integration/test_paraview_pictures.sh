@@ -22,15 +22,19 @@ for tool in pvbatch xvfb-run; do
   command -v $tool >/dev/null || { echo "$tool not found (scripts/setup-deps.sh --test)"; exit 1; }
 done
 # xvfb-run -a starts at display 99 and races with other xvfb-runs started at the same
-# moment ("bad X server connection"); start the search at a random number instead, and on
-# that failure (the X server, not ParaView) try once more. pv LOG ARGS...: output to LOG.
+# moment ("bad X server connection"); start the search at a random number instead. On a
+# busy machine that failure (the X server or its xauth cookie, not ParaView) still happens
+# now and then: try up to 4 times, the X server's own messages in LOG.xvfb.
+# pv LOG ARGS...: output to LOG.
 pv() {
   local log=$1 rc; shift
-  for attempt in 1 2; do
-    timeout 600 xvfb-run -a -n $((200 + RANDOM % 700)) -s "-screen 0 1600x1200x24" pvbatch "$@" >"$log" 2>&1
+  for attempt in 1 2 3 4; do
+    timeout 600 xvfb-run -a -n $((200 + RANDOM % 700)) -e "$log.xvfb" -s "-screen 0 1600x1200x24" \
+      pvbatch "$@" >"$log" 2>&1
     rc=$?
     grep -q "bad X server connection" "$log" || break
-    echo "        (X server not reachable, attempt $attempt: retrying)"
+    echo "        (X server not reachable, attempt $attempt of 4)"
+    sleep $((2 * attempt))
   done
   return $rc
 }
