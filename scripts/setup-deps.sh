@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages chondrosim needs. Idempotent: installs only what is missing.
 #   scripts/setup-deps.sh            build + run dependencies
-#   scripts/setup-deps.sh --test     also what the test suite needs (ParaView's reader)
+#   scripts/setup-deps.sh --test     also what the test suite needs (ParaView, Xvfb to render)
 #   scripts/setup-deps.sh --slurm    also a single-node Slurm for the batch tests
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-  libsundials-dev libhypre-dev libinih-dev libcriterion-dev
-  python3-numpy python3-h5py python3-matplotlib
-  python3-scipy)   # scripts/calibrate.py (scipy.optimize.least_squares)
-test_pkgs=(paraview python3-paraview)
+  libsundials-dev libhypre-dev libinih-dev libcriterion-dev libnifti2-dev
+  python3-numpy python3-h5py python3-matplotlib python3-pandas python3-xarray
+  python3-scipy)   # scripts/calibrate.py, scripts/uq.py
+test_pkgs=(paraview python3-paraview xvfb xauth)
 slurm_pkgs=(slurmctld slurmd slurm-client)
 
 want=("${build_pkgs[@]}")

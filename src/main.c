@@ -9,6 +9,7 @@
 
 #include "chs_buildinfo.h"
 #include "config/config.h"
+#include "core/datadir.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "core/status.h"
@@ -66,10 +67,10 @@ static const char *usage_check =
     "file, line, key, value and allowed range. Exit 0 if the scenario is valid.\n";
 
 static const char *usage_info =
-    "usage: chondrosim info [--params]\n"
+    "usage: chondrosim info [--params [--json]]\n"
     "\n"
     "Prints the version and library versions; --params lists every configuration key with\n"
-    "its type, default, allowed range, unit and meaning.\n";
+    "its type, default, allowed range, unit and meaning (--json: as a JSON array).\n";
 
 typedef struct {
   const char *config;
@@ -77,7 +78,7 @@ typedef struct {
   const char *restart, *checkpoint_wall;
   const char **sets;
   int nset;
-  int quiet, dry_run, help, params;
+  int quiet, dry_run, help, params, json;
 } cli;
 
 static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_config)
@@ -94,6 +95,8 @@ static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_
       c->dry_run = 1;
     else if (!strcmp(a, "--params"))
       c->params = 1;
+    else if (!strcmp(a, "--json"))
+      c->json = 1;
     else if (!strcmp(a, "--restart") || !strcmp(a, "--checkpoint-every-wall")) {
       if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
       *(!strcmp(a, "--restart") ? &c->restart : &c->checkpoint_wall) = argv[++i];
@@ -142,7 +145,10 @@ static chs_status cmd_info(cli *c)
   }
   if (chs_par_world_rank() != 0) return CHS_OK;
   if (c->params) {
-    chs_config_print_table(stdout);
+    if (c->json)
+      chs_config_print_table_json(stdout);
+    else
+      chs_config_print_table(stdout);
     return CHS_OK;
   }
   printf("chondrosim %s (%s), %s build, %s\n", CHS_VERSION, CHS_GIT_REVISION, CHS_BUILD_TYPE,
@@ -326,13 +332,14 @@ static const char *usage_validate =
     "  --strict     a target this engine cannot run yet (NOT RUN) also fails\n"
     "Exit 0 when every hard target passes, 1 when one fails, 2 for a malformed target file.\n"
     "Needs /usr/bin/python3 with numpy, h5py, matplotlib; the script is found in\n"
-    "$CHONDROSIM_SCRIPTS or the source tree's scripts/.\n";
+    "$CHONDROSIM_SCRIPTS, else the scripts/ installed beside the binary.\n";
 
-/* Where the Python scripts live: $CHONDROSIM_SCRIPTS, else the source tree's scripts/. */
+/* Where the Python scripts live: $CHONDROSIM_SCRIPTS, else next to the binary (datadir.h). */
 static const char *scripts_dir(void)
 {
-  const char *env = getenv("CHONDROSIM_SCRIPTS");
-  return (env && *env) ? env : CHS_SOURCE_SCRIPTS_DIR;
+  static char dir[CHS_PATH_MAX];
+  if (chs_data_dir("scripts", "CHONDROSIM_SCRIPTS", dir, sizeof dir) != CHS_OK) return "scripts";
+  return dir;
 }
 
 /* Replaces this process by python3 scripts/validate.py --engine <this binary> ARGS; the

@@ -12,12 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/ini_file.h"
+#include "core/datadir.h"
+#include "core/log.h"
+
 /* Debian's libinih is built with INI_MAX_LINE = 200. */
 #define CHS_INI_LINE_MAX 200
 
-#ifndef CHS_SOURCE_MODELS_DIR
-#define CHS_SOURCE_MODELS_DIR "models"
-#endif
 
 /* ---------------------------------------------------------------- the table */
 
@@ -54,8 +55,12 @@ int chs_param_index(const char *key)
 
 const char *chs_config_default_models_dir(void)
 {
-  const char *env = getenv("CHONDROSIM_MODELS");
-  return (env && *env) ? env : CHS_SOURCE_MODELS_DIR;
+  static char dir[CHS_PATH_MAX]; /* core/datadir.h: $CHONDROSIM_MODELS, installed, build tree */
+  if (chs_data_dir("models", "CHONDROSIM_MODELS", dir, sizeof dir) != CHS_OK) {
+    chs_error_clear();
+    snprintf(dir, sizeof dir, "models");
+  }
+  return dir;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -352,6 +357,7 @@ static int collect(void *user, const char *section, const char *name, const char
   entry *e = &L->items[L->n++];
   snprintf(e->key, sizeof e->key, "%s%s%s", section, *section ? "." : "", name);
   snprintf(e->value, sizeof e->value, "%s", value);
+  chs_ini_cut_comment(e->value); /* inline " #" too: one dialect everywhere (ini_file.h) */
   snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, L->reader->line);
   if (!*section) {
     L->status = chs_error(CHS_ERR_CONFIG, "%s: key '%s' is outside any [section]", e->origin, name);
@@ -460,6 +466,36 @@ static chs_status data_file(const char *models, const char *dir, const char *key
 
 /* ---------------------------------------------------------------- checks */
 
+/* Short trial runs (--set run.end_time=90) keep the default output times: the ones after
+ * the end are dropped with a note, and the end itself is always an output (appended if
+ * missing), so every run's last state is in its file. */
+static chs_status fit_output_times(chs_real_list *t, double end, const char *origin)
+{
+  char dropped[256] = "";
+  size_t used = 0;
+  int kept = 0;
+  for (int k = 0; k < t->n; k++) {
+    if (t->v[k] <= end) {
+      t->v[kept++] = t->v[k];
+    } else if (used < sizeof dropped) {
+      int w = snprintf(dropped + used, sizeof dropped - used, " %g", t->v[k]);
+      used += w > 0 ? (size_t)w : 0;
+    }
+  }
+  if (kept < t->n)
+    chs_log(CHS_LOG_INFO, "%s: output.times after run.end_time = %g dropped:%s", origin, end,
+            dropped);
+  t->n = kept;
+  if (t->n == 0 || t->v[t->n - 1] < end) {
+    if (t->n == CHS_LIST_MAX)
+      return chs_error(CHS_ERR_CONFIG, "%s: output.times has %d entries before run.end_time = %g "
+                       "and the end must be an output too; allowed: at most %d entries before it",
+                       origin, t->n, end, CHS_LIST_MAX - 1);
+    t->v[t->n++] = end;
+  }
+  return CHS_OK;
+}
+
 static chs_status check_consistency(chs_config *cfg)
 {
   for (int i = 0; i < CHS_NPARAMS; i++)
@@ -474,16 +510,13 @@ static chs_status check_consistency(chs_config *cfg)
     return chs_error(CHS_ERR_CONFIG, "%s: grid.ny = %d but grid.geometry = %s is 2D; allowed: 1",
                      ORIGIN("grid.ny"), cfg->grid_ny,
                      chs_config_enum_name("grid.geometry", cfg->grid_geometry));
-  const chs_real_list *t = &cfg->output_times;
+  chs_real_list *t = &cfg->output_times;
   for (int k = 0; k < t->n; k++) {
-    if (t->v[k] > cfg->run_end_time)
-      return chs_error(CHS_ERR_CONFIG,
-                       "%s: output.times entry %g is after run.end_time = %g; allowed 0 to %g",
-                       ORIGIN("output.times"), t->v[k], cfg->run_end_time, cfg->run_end_time);
     if (k > 0 && t->v[k] <= t->v[k - 1])
       return chs_error(CHS_ERR_CONFIG, "%s: output.times must increase (%g follows %g)",
                        ORIGIN("output.times"), t->v[k], t->v[k - 1]);
   }
+  CHS_CHECK(fit_output_times(t, cfg->run_end_time, ORIGIN("output.times")));
   if (cfg->lesion_shape != CHS_LESION_NONE) {
     double half = cfg->grid_geometry == CHS_GEOM_AXISYMMETRIC ? cfg->grid_width
                                                               : 0.5 * cfg->grid_width;
@@ -741,4 +774,49 @@ void chs_config_print_table(FILE *out)
     if (p->unit && *p->unit && strcmp(p->unit, "1")) fprintf(out, " %s", p->unit);
     fprintf(out, "\n    %s\n", p->doc);
   }
+}
+
+static void put_json_str(FILE *out, const char *s)
+{
+  fputc('"', out);
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+    else if (c < 0x20) fprintf(out, "\\u%04x", c);
+    else fputc(c, out);
+  }
+  fputc('"', out);
+}
+
+void chs_config_print_table_json(FILE *out)
+{
+  static const char *type_name[] = {"real", "int", "string", "enum", "list", "bool"};
+  fputs("[\n", out);
+  for (int i = 0; i < CHS_NPARAMS; i++) {
+    const chs_param *p = &g_table[i];
+    fputs(" {\"key\": ", out);
+    put_json_str(out, p->key);
+    fprintf(out, ", \"type\": \"%s\", \"default\": ", type_name[p->type]);
+    if (p->def) put_json_str(out, p->def); /* as written in the table: text */
+    else fputs("null", out);                 /* comes from models/ */
+    if (p->type == CHS_PT_REAL || p->type == CHS_PT_INT || p->type == CHS_PT_LIST)
+      fprintf(out, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
+    if (p->type == CHS_PT_ENUM) {
+      fputs(", \"choices\": [", out);
+      char buf[512];
+      snprintf(buf, sizeof buf, "%s", p->choices ? p->choices : "");
+      int k = 0;
+      for (char *save, *w = strtok_r(buf, "| ", &save); w; w = strtok_r(NULL, "| ", &save), k++) {
+        if (k) fputs(", ", out);
+        put_json_str(out, w);
+      }
+      fputc(']', out);
+    }
+    fputs(", \"unit\": ", out);
+    put_json_str(out, p->unit ? p->unit : "");
+    fputs(", \"doc\": ", out);
+    put_json_str(out, p->doc);
+    fprintf(out, "}%s\n", i + 1 < CHS_NPARAMS ? "," : "");
+  }
+  fputs("]\n", out);
 }

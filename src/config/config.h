@@ -89,6 +89,9 @@ char *chs_config_to_text(const chs_config *cfg);
 
 /* `chondrosim info --params`: the table as a readable list. */
 void chs_config_print_table(FILE *out);
+/* `chondrosim info --params --json`: the same table as a JSON array of objects (key, type,
+ * default (text, null = from models/), min/max, choices, unit, doc). */
+void chs_config_print_table_json(FILE *out);
 
 /* Levenshtein distance, exposed for the tests of the did-you-mean suggestions. */
 int chs_edit_distance(const char *a, const char *b);

@@ -1,4 +1,5 @@
 #include "grid/grid.h"
+#include "grid/nifti_mask.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -102,6 +103,14 @@ static double lateral_distance(const chs_grid *g, const chs_config *cfg, int gi,
  * reads the file and keeps its block. */
 static chs_status read_mask(chs_grid *g, const char *path)
 {
+  if (chs_nifti_is_mask_file(path)) { /* label volumes resampled by voxel size: nifti_mask.h */
+    long nlabel = 0;
+    CHS_CHECK(chs_nifti_mask_read(path, g->gn, g->h, g->lo, g->ln,
+                                  g->geometry != CHS_GEOM_CARTESIAN3D, g->lesion, &nlabel));
+    if (nlabel == 0)
+      return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: no voxel has a label > 0", path);
+    return CHS_OK;
+  }
   FILE *f = fopen(path, "rb");
   if (!f) return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: cannot open the file", path);
   char magic[3] = {0};

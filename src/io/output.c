@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 
 #include "io/h5quiet.h"
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct chs_output {
   int global[3], lo[3], ln[3];
   double origin[3], spacing[3];
   int has_mask;
+  int planar; /* 2D/axisymmetric: one cell in y, shown as a flat mesh (xdmf.h) */
   int nfields, nmetrics;
   char *field_names[CHS_OUTPUT_MAX_FIELDS], *field_units[CHS_OUTPUT_MAX_FIELDS];
   char *metric_names[CHS_OUTPUT_MAX_METRICS];
@@ -443,7 +445,9 @@ static chs_status write_sidecar(const chs_output *o, const char *h5_name)
                      .origin = {o->origin[0], o->origin[1], o->origin[2]},
                      .spacing = {o->spacing[0], o->spacing[1], o->spacing[2]},
                      .nfields = o->nfields,
+                     .planar = o->planar,
                      .field_names = (const char *const *)o->field_names,
+                     .field_units = (const char *const *)o->field_units,
                      .has_lesion_mask = o->has_mask,
                      .nsteps = o->nsteps,
                      .times = o->times};
@@ -595,6 +599,7 @@ static chs_status new_output(const chs_output_spec *spec, const char *dir, const
   }
   o->writer = o->lo[0] == 0 && o->lo[1] == 0 && o->lo[2] == 0 && local_cells(o) > 0;
   o->has_mask = spec->lesion_mask != NULL;
+  o->planar = strcmp(spec->geometry, "cartesian3d") != 0 && spec->global[1] == 1;
   o->nfields = spec->nfields;
   o->nmetrics = spec->nmetrics;
   o->comm = *(MPI_Comm *)spec->comm;
@@ -827,6 +832,15 @@ chs_status chs_output_add_metrics(chs_output *o, double t, const double *values)
   return CHS_OK;
 }
 
+/* Output only (the state and checkpoints keep every bit): values with |x| < CHS_OUTPUT_TINY
+ * are written as 0. Diffusion tails and round-off leave values like -1.7e-121 that mean
+ * "nothing here" but stretch colour ranges and break log colour maps in viewers. */
+static void flush_tiny(double *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fabs(v[i]) < CHS_OUTPUT_TINY) v[i] = 0.0;
+}
+
 chs_status chs_output_write_step(chs_output *o, double t, const double *data, int stride)
 {
   if (!o) return chs_error(CHS_ERR_INTERNAL, "chs_output_write_step: output is NULL");
@@ -843,6 +857,16 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
     o->times_cap = cap;
   }
 
+  double *flushed = NULL;
+  size_t nvals = (size_t)local_cells(o) * (size_t)stride;
+  if (data && nvals > 0) {
+    if (!(flushed = malloc(nvals * sizeof *flushed)))
+      return chs_error(CHS_ERR_NOMEM, "%s: out of memory for an output step", o->partial_path);
+    memcpy(flushed, data, nvals * sizeof *flushed);
+    flush_tiny(flushed, nvals);
+    data = flushed;
+  }
+
   h5_quiet q;
   quiet_begin(&q);
   char what[512], step[32];
@@ -852,6 +876,7 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
   herr_t r = -1;
   if (file < 0) {
     quiet_end(&q);
+    free(flushed);
     return st;
   }
   snprintf(what, sizeof what, "cannot set up the collective transfer");
@@ -875,6 +900,7 @@ done:
   close_id(&dxpl, H5Pclose);
   st = end_update(o, file, r, what, sizeof what, o->partial_path);
   quiet_end(&q);
+  free(flushed);
   if (st != CHS_OK) return st;
 
   o->times[o->nsteps++] = t;

@@ -14,6 +14,7 @@
 
 #define CHS_OUTPUT_MAX_FIELDS 16
 #define CHS_OUTPUT_MAX_METRICS 128
+#define CHS_OUTPUT_TINY 1e-30 /* field values with |x| below this are written as 0 */
 
 typedef struct {
   /* grid: x fastest in memory; datasets are (nz, ny, nx) */

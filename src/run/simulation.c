@@ -19,6 +19,7 @@
 #include "model/therapy.h"
 #include "par/par.h"
 #include "run/checkpoint.h"
+#include "run/progress.h"
 #include "run/summary.h"
 #include "solve/precond.h"
 
@@ -41,6 +42,7 @@ typedef struct {
   double ckpt_wall;   /* wall seconds between checkpoints (0 = off) */
   double wall_before; /* wall seconds of earlier attempts (restart) */
   int nckpt;          /* checkpoints written by this process */
+  chs_progress prog;  /* recent steps, for the time-left estimate (run/progress.h) */
 } run_state;
 
 static void rhs_cb(double t, const double *y, double *ydot, void *ctx)
@@ -128,21 +130,47 @@ static chs_status create_output(run_state *rs, const char *dir)
   return chs_par_agree(rs->par, st);
 }
 
-static void progress(const run_state *rs, double t, double t0_wall, long steps, bool force)
+/* Days of the integrator restarts still to come after t: therapy events from index ev and
+ * the checkpoint.every schedule (the time loop restarts at both). At most cap of them. */
+static int future_restarts(const run_state *rs, double t, int ev, double *days, int cap)
+{
+  int n = 0;
+  double every = rs->cfg->checkpoint_every, end = rs->cfg->run_end_time;
+  double ck = every > 0 ? (floor(t / every) + 1.0) * every : INFINITY;
+  while (n < cap) {
+    double e = ev < rs->therapy.n ? rs->therapy.ev[ev].day : INFINITY;
+    double d = fmin(e, ck);
+    if (!(d < end)) break;
+    if (d > t && (n == 0 || d > days[n - 1])) days[n++] = d;
+    if (e <= d) ev++;
+    if (ck <= d) ck += every;
+  }
+  return n;
+}
+
+static void progress(run_state *rs, double t, double t0_wall, long steps, int ev, bool restarted,
+                     bool force)
 {
   static double last;
   double now = chs_wtime();
-  if (!force && now - last < 2.0) return;
+  if (restarted) /* steps start small again: the estimate follows this stretch */
+    chs_progress_restart(&rs->prog, t, now, steps);
+  else
+    chs_progress_add(&rs->prog, t, now, steps);
+  double wall = now - t0_wall;
+  /* A line every 2 s at first, then every 10 % of the wall time so far. */
+  if (!force && now - last < fmax(2.0, 0.1 * wall)) return;
   last = now;
-  double end = rs->cfg->run_end_time, frac = t / end, wall = now - t0_wall;
-  /* The first steps are tiny (the integrator starts at order 1): no estimate before 1 %. */
-  if (frac < 0.01) {
-    chs_log(CHS_LOG_INFO, "day %.2f of %.0f, %ld steps, wall %.1f s", t, end, steps, wall);
-    return;
+  double end = rs->cfg->run_end_time, frac = t / end, eta = -1, days[64];
+  int nr = future_restarts(rs, t, ev, days, 64);
+  if (chs_progress_eta(&rs->prog, end, rs->cfg->solver_max_step, days, nr, &eta) != CHS_OK) {
+    chs_error_clear(); /* a bad estimate must not stop a run: print the line without it */
+    eta = -1;
   }
-  double eta = wall * (1.0 - frac) / frac;
-  chs_log(CHS_LOG_INFO, "day %.1f of %.0f (%.1f%%), %ld steps, wall %.1f s, about %.0f s left", t,
-          end, 100.0 * frac, steps, wall, eta);
+  char left[64] = "";
+  if (eta >= 0) snprintf(left, sizeof left, ", about %.0f s left", eta);
+  chs_log(CHS_LOG_INFO, "day %.*f of %.0f (%.1f%%), %ld steps, wall %.1f s%s", t < 1 ? 3 : 1, t,
+          end, 100.0 * frac, steps, wall, left);
 }
 
 /* HDF5 attributes are collective: every rank must pass rank 0's values. */
@@ -307,6 +335,7 @@ static chs_status time_loop(run_state *rs, double wall0)
    * checkpoint.every, so a run continued from one equals the uninterrupted run. */
   double next_ck = next_checkpoint_day(cfg->checkpoint_every, t);
   double next_wall = rs->ckpt_wall > 0 ? chs_wtime() + rs->ckpt_wall : INFINITY;
+  chs_progress_init(&rs->prog, t, chs_wtime(), steps);
   while (t < end) {
     double stop = end;
     if (oi < times->n && times->v[oi] < stop) stop = times->v[oi];
@@ -324,7 +353,7 @@ static chs_status time_loop(run_state *rs, double wall0)
       /* The sidecar and rename happen on one rank: all must learn if they failed. */
       CHS_CHECK(write_step(rs, t, y));
       oi++;
-      progress(rs, t, wall0, steps, true);
+      progress(rs, t, wall0, steps, ev, false, true);
     }
     if (ev < rs->therapy.n && t >= rs->therapy.ev[ev].day) {
       memcpy(rs->y, y, sizeof(double) * (size_t)chs_model_state_length(rs->model));
@@ -342,7 +371,7 @@ static chs_status time_loop(run_state *rs, double wall0)
       next_ck = next_checkpoint_day(cfg->checkpoint_every, t);
       fresh = saved = 1;
     }
-    progress(rs, t, wall0, steps, false);
+    progress(rs, t, wall0, steps, ev, fresh, false);
     if (t >= end) break; /* done: a late signal lets the run finish */
 
     /* A signal may reach one rank only, and wall clocks differ: all ranks agree. */
@@ -461,6 +490,8 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
     char old[CHS_PATH_MAX + 64];
     snprintf(old, sizeof old, "%s/summary.csv", res->run_dir);
     remove(old);
+    snprintf(old, sizeof old, "%s/summary.json", res->run_dir);
+    remove(old);
     snprintf(old, sizeof old, "%s.tmp", rs.ckpt_path);
     remove(old);
     if (!opt->restart) remove(rs.ckpt_path);
@@ -499,9 +530,14 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   }
   if (rs.par->rank == 0) {
     char *csv = chs_summary_csv(&rs.series, cfg->run_name);
+    char *json = chs_summary_json(csv); /* before summary.csv, which marks the run done */
     char path[CHS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/summary.json", res->run_dir);
+    st = json ? chs_write_file_atomic(path, json) : chs_error(CHS_ERR_NOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/summary.csv", res->run_dir);
-    st = csv ? chs_write_file_atomic(path, csv) : chs_error(CHS_ERR_NOMEM, "out of memory");
+    if (st == CHS_OK)
+      st = csv ? chs_write_file_atomic(path, csv) : chs_error(CHS_ERR_NOMEM, "out of memory");
+    free(json);
     free(csv);
   }
   st = chs_par_agree(rs.par, st);

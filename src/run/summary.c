@@ -134,3 +134,61 @@ char *chs_summary_csv(const chs_series *s, const char *run_name)
   snprintf(out + n, cap - (size_t)n, "\n");
   return out;
 }
+
+/* JSON string body: the run name may hold quotes or backslashes (it is a file name). */
+static size_t put_json_string(char *out, size_t cap, size_t n, const char *s, size_t len)
+{
+  for (size_t i = 0; i < len && n + 8 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      out[n++] = '\\';
+      out[n++] = (char)c;
+    } else if (c < 0x20) {
+      n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+    } else {
+      out[n++] = (char)c;
+    }
+  }
+  return n;
+}
+
+static int finite_number(const char *v, size_t len)
+{
+  char buf[64], *end;
+  if (len >= sizeof buf) return 0;
+  memcpy(buf, v, len);
+  buf[len] = '\0';
+  double x = strtod(buf, &end);
+  return end == buf + len && isfinite(x);
+}
+
+char *chs_summary_json(const char *csv)
+{
+  const char *row = csv ? strchr(csv, '\n') : NULL;
+  if (!row) return NULL;
+  row++;
+  size_t cap = 2 * strlen(csv) + 64, n = 0;
+  char *out = malloc(cap);
+  if (!out) return NULL;
+  const char *h = csv, *v = row;
+  out[n++] = '{';
+  for (int col = 0; *h && *h != '\n'; col++) {
+    size_t hl = strcspn(h, ",\n"), vl = strcspn(v, ",\n");
+    n += (size_t)snprintf(out + n, cap - n, "%s\n \"", col ? "," : "");
+    n = put_json_string(out, cap, n, h, hl);
+    n += (size_t)snprintf(out + n, cap - n, "\": ");
+    if (col == 0) { /* the run name */
+      out[n++] = '"';
+      n = put_json_string(out, cap, n, v, vl);
+      out[n++] = '"';
+    } else if (vl == 0 || !finite_number(v, vl)) { /* JSON has no inf or nan */
+      n += (size_t)snprintf(out + n, cap - n, "null");
+    } else {
+      n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)vl, v);
+    }
+    h += hl + (h[hl] == ',');
+    v += vl + (v[vl] == ',');
+  }
+  snprintf(out + n, cap - n, "\n}\n");
+  return out;
+}

@@ -24,4 +24,9 @@ double chs_series_integral(const chs_series *s, int m);
 /* summary.csv text (header + one row); caller frees. */
 char *chs_summary_csv(const chs_series *s, const char *run_name);
 
+/* The same summary as one JSON object (summary.json): {"run": "...", "end_day": 730, ...},
+ * numbers as numbers, an empty CSV cell (an outcome never reached) as null. csv is the text
+ * chs_summary_csv returned. NULL if out of memory or csv is not a header plus one row. */
+char *chs_summary_json(const char *csv);
+
 #endif

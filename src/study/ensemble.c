@@ -59,6 +59,9 @@ chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status)
     return chs_error(CHS_ERR_NOMEM, "out of memory");
   }
 
+  int mine = 0, done = 0; /* this group's items, and how many have finished */
+  for (int i = group; i < e->n; i += ngroups) mine++;
+  double group_t0 = chs_wtime();
   for (int i = group; i < e->n; i += ngroups) {
     double t0 = chs_wtime();
     if (leader && !e->quiet)
@@ -86,6 +89,12 @@ chs_status chs_ensemble_run(const chs_ensemble *e, chs_status *status)
              st == CHS_ERR_INTERRUPTED ? "interrupted" : "FAILED", secs, message);
       else if (!e->quiet)
         note("info", group, "%s %d/%d %s: done in %.1f s", e->what, i + 1, e->n, e->names[i], secs);
+      done++;
+      if (!e->quiet && done < mine) { /* items differ in cost; the mean so far is the guess */
+        double per = (chs_wtime() - group_t0) / done;
+        note("info", group, "%d of this group's %d %s(s) done (%d in all, %d group(s)), about "
+             "%.0f s left for this group", done, mine, e->what, e->n, ngroups, per * (mine - done));
+      }
       if (e->finished) e->finished(e->ctx, i, st, message, secs);
     }
     codes[i] = code;

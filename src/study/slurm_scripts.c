@@ -115,6 +115,41 @@ static chs_status write_script(const char *path, const char *text)
   return CHS_OK;
 }
 
+/* K rows per array task: <sweep_dir>/task_rows.txt, line i = the --rows list of task i
+ * (K of the array's rows, in order). Returns the number of tasks in *ntasks. */
+static chs_status write_task_rows(const chs_slurm_sweep *j, int k, int *ntasks)
+{
+  size_t cap = strlen(j->rows) * 8 + (size_t)j->nrows * 12 + 64, n = 0;
+  char *text = malloc(cap);
+  if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory");
+  int in_task = 0;
+  *ntasks = 0;
+  for (const char *p = j->rows; *p;) { /* "0-3,5,7-9" */
+    char *end;
+    long lo = strtol(p, &end, 10), hi = lo;
+    if (*end == '-') hi = strtol(end + 1, &end, 10);
+    for (long r = lo; r <= hi; r++) {
+      n += (size_t)snprintf(text + n, cap - n, "%s%ld", in_task ? "," : "", r);
+      if (++in_task == k) {
+        text[n++] = '\n';
+        in_task = 0;
+        ++*ntasks;
+      }
+    }
+    p = *end == ',' ? end + 1 : end;
+  }
+  if (in_task) {
+    text[n++] = '\n';
+    ++*ntasks;
+  }
+  text[n] = '\0';
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/task_rows.txt", j->sweep_dir);
+  chs_status st = chs_write_file_atomic(path, text);
+  free(text);
+  return st;
+}
+
 chs_status chs_slurm_write_sweep(const chs_slurm_sweep *j)
 {
   /* Shell-quoted paths (a quote can grow to 4 characters). */
@@ -126,7 +161,19 @@ chs_status chs_slurm_write_sweep(const chs_slurm_sweep *j)
   char logs[PATH_MAX + 8], agg[PATH_MAX + 32], array[8200];
   snprintf(logs, sizeof logs, "%s/logs", j->sweep_dir);
   snprintf(agg, sizeof agg, "%s/aggregate.py", j->scripts_dir);
-  snprintf(array, sizeof array, "%s%%%d", j->rows, j->throttle);
+  int k = j->rows_per_task > 1 ? j->rows_per_task : 1, ntask = j->nrows;
+  char task_rows[2 * PATH_MAX + 128];
+  if (k > 1) { /* task i runs line i+1 of task_rows.txt */
+    CHS_CHECK(write_task_rows(j, k, &ntask));
+    char file[PATH_MAX + 32], qf[4 * PATH_MAX + 140];
+    snprintf(file, sizeof file, "%s/task_rows.txt", j->sweep_dir);
+    shell_quote(file, qf, sizeof qf);
+    snprintf(task_rows, sizeof task_rows, "\"$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" %s)\"", qf);
+    snprintf(array, sizeof array, "0-%d%%%d", ntask - 1, j->throttle);
+  } else {
+    snprintf(task_rows, sizeof task_rows, "\"$SLURM_ARRAY_TASK_ID\"");
+    snprintf(array, sizeof array, "%s%%%d", j->rows, j->throttle);
+  }
   shell_quote(j->chondrosim, q->exe, Q);
   shell_quote(j->sweep_file, q->sweep, Q);
   shell_quote(j->sweep_dir, q->dir, Q);
@@ -136,10 +183,16 @@ chs_status chs_slurm_write_sweep(const chs_slurm_sweep *j)
   snprintf(q->args, sizeof q->args, "--out %s%s%s%s", q->root, j->models_dir[0] ? " --models " : "",
            j->models_dir[0] ? q->models : "", j->quiet ? " --quiet" : "");
 
-  char extra[512] = "", ntasks[16], cpus[16], launch[96];
+  char extra[1024] = "", ntasks[16], cpus[16], launch[96];
   if (j->partition[0]) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "#SBATCH --partition=%s\n", j->partition);
   if (j->account[0]) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "#SBATCH --account=%s\n", j->account);
   if (j->mem[0]) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "#SBATCH --mem=%s\n", j->mem);
+  for (const char *w = j->sbatch ? j->sbatch : ""; *w;) { /* [slurm] sbatch: one line each */
+    size_t n = strcspn(w, " \t");
+    if (n) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "#SBATCH %.*s\n", (int)n, w);
+    w += n;
+    w += strspn(w, " \t");
+  }
   snprintf(ntasks, sizeof ntasks, "%d", j->ntasks);
   snprintf(cpus, sizeof cpus, "%d", j->cpus_per_task);
   /* One rank runs the binary directly (an MPI singleton needs no PMI); several are started
@@ -154,7 +207,7 @@ chs_status chs_slurm_write_sweep(const chs_slurm_sweep *j)
       {"TIME", j->time}, {"LOG_DIR", logs}, {"WORK_DIR", j->work_dir}, {"EXTRA_SBATCH", extra},
       {"LAUNCH", launch}, {"CHONDROSIM", q->exe}, {"SWEEP_FILE", q->sweep},
       {"SWEEP_ARGS", q->args}, {"PYTHON", "/usr/bin/python3"}, {"AGGREGATE", q->agg},
-      {"SWEEP_DIR", q->dir},
+      {"SWEEP_DIR", q->dir}, {"TASK_ROWS", task_rows},
   };
   int nv = (int)(sizeof v / sizeof v[0]);
   char tpl[PATH_MAX + 64], path[PATH_MAX + 32], *text = NULL;
@@ -191,11 +244,14 @@ chs_status chs_slurm_write_sweep(const chs_slurm_sweep *j)
 
   const char *d = j->sweep_dir;
   printf("sweep %s: %d of %d rows to run: --array=%s\n", j->name, j->nrows, j->nrows_total, array);
+  if (k > 1)
+    printf("%d rows per array task ([slurm] rows_per_task): %d tasks, rows listed in "
+           "%s/task_rows.txt\n", k, ntask, j->sweep_dir);
   printf("wrote %s/sweep.sbatch, %s/collect.sbatch and %s/submit.sh\n", d, d, d);
   printf("submit both (the collector after the array, afterany):\n  bash %s/submit.sh\n", d);
   printf("or by hand:\n  jid=$(sbatch --parsable %s/sweep.sbatch)\n"
          "  sbatch --dependency=afterany:${jid%%%%;*} %s/collect.sbatch\n", d, d);
-  if (j->nrows_total > 1001)
+  if (ntask > 1001)
     printf("note: Slurm's default MaxArraySize is 1001 (indices 0-1000); ask your site, or submit "
            "the sweep in parts with --rows\n");
   fflush(stdout);

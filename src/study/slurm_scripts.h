@@ -18,6 +18,8 @@ typedef struct {
   const char *chondrosim, *sweep_file, *results_root, *models_dir /* "" = default */,
       *work_dir, *sweep_dir, *scripts_dir;
   bool quiet;                /* tasks run with --quiet */
+  int rows_per_task;         /* K rows per array task (<= 1: one) */
+  const char *sbatch;        /* extra sbatch options, space separated ("" = none) */
 } chs_slurm_sweep;
 
 /* Writes <sweep_dir>/sweep.sbatch, collect.sbatch and submit.sh and prints how to submit. */

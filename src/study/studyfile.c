@@ -12,26 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *trim(char *s)
-{
-  while (isspace((unsigned char)*s)) s++;
-  size_t n = strlen(s);
-  while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-  return s;
-}
-
-/* Cuts an inline comment: ';' or '#' at the start or after whitespace, outside quotes. */
-static void cut_comment(char *s)
-{
-  int quoted = 0;
-  for (char *p = s; *p; p++) {
-    if (*p == '"') quoted = !quoted;
-    if (!quoted && (*p == ';' || *p == '#') && (p == s || isspace((unsigned char)p[-1]))) {
-      *p = '\0';
-      return;
-    }
-  }
-}
+#include "config/ini_file.h"
+#include "core/datadir.h"
 
 static chs_status add_entry(chs_ini *ini, const char *section, const char *key, const char *value,
                             int line)
@@ -59,55 +41,31 @@ static chs_status add_entry(chs_ini *ini, const char *section, const char *key, 
   return CHS_OK;
 }
 
+typedef struct {
+  chs_ini *ini;
+  const char *path;
+} ini_reading;
+
+static chs_status on_entry(void *user, const char *section, const char *key, const char *value,
+                           int line)
+{
+  ini_reading *r = user;
+  if (!*key) return chs_error(CHS_ERR_CONFIG, "%s:%d: missing key before '='", r->path, line);
+  if (!*section)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d: key '%s' is outside any [section]", r->path, line,
+                     key);
+  if (strlen(section) >= sizeof r->ini->e[0].section)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d: bad section name '%s'", r->path, line, section);
+  return add_entry(r->ini, section, key, value, line);
+}
+
+/* The same reader (libinih) and comment rules as run configs: config/ini_file.h. */
 chs_status chs_ini_read(const char *path, chs_ini *ini)
 {
   memset(ini, 0, sizeof *ini);
   ini->path = path;
-  FILE *f = fopen(path, "r");
-  if (!f) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-  char section[64] = "";
-  char *buf = NULL;
-  size_t cap = 0;
-  int line = 0;
-  chs_status st = CHS_OK;
-  while (st == CHS_OK && getline(&buf, &cap, f) >= 0) {
-    line++;
-    char *s = trim(buf);
-    if (!*s || *s == ';' || *s == '#') continue;
-    if (*s == '[') {
-      char *close = strchr(s, ']');
-      if (!close) {
-        st = chs_error(CHS_ERR_CONFIG, "%s:%d: '%s' has no closing ']'", path, line, s);
-        break;
-      }
-      *close = '\0';
-      char *name = trim(s + 1);
-      if (!*name || strlen(name) >= sizeof section) {
-        st = chs_error(CHS_ERR_CONFIG, "%s:%d: bad section name '%s'", path, line, name);
-        break;
-      }
-      snprintf(section, sizeof section, "%s", name);
-      continue;
-    }
-    char *eq = strchr(s, '=');
-    if (!eq) {
-      st = chs_error(CHS_ERR_CONFIG, "%s:%d: cannot parse '%s' (expected 'key = value' or "
-                     "'[section]')", path, line, s);
-      break;
-    }
-    *eq = '\0';
-    char *key = trim(s), *value = eq + 1;
-    cut_comment(value);
-    value = trim(value);
-    if (!*key)
-      st = chs_error(CHS_ERR_CONFIG, "%s:%d: missing key before '='", path, line);
-    else if (!*section)
-      st = chs_error(CHS_ERR_CONFIG, "%s:%d: key '%s' is outside any [section]", path, line, key);
-    else
-      st = add_entry(ini, section, key, value, line);
-  }
-  free(buf);
-  fclose(f);
+  ini_reading r = {ini, path};
+  chs_status st = chs_ini_parse(path, on_entry, &r);
   if (st != CHS_OK) chs_ini_free(ini);
   return st;
 }
@@ -256,17 +214,11 @@ void chs_path_stem(const char *path, char *out, size_t len)
 
 void chs_scripts_dir(char *out, size_t len)
 {
-  const char *env = getenv("CHONDROSIM_SCRIPTS");
-  if (env && *env) {
-    snprintf(out, len, "%s", env);
-    return;
+  /* core/datadir.h: $CHONDROSIM_SCRIPTS, the installed scripts, the build tree's */
+  if (chs_data_dir("scripts", "CHONDROSIM_SCRIPTS", out, len) != CHS_OK) {
+    chs_error_clear();
+    snprintf(out, len, "scripts");
   }
-  /* CHS_SOURCE_MODELS_DIR is <source>/models. */
-  char buf[CHS_PATH_MAX_STUDY];
-  snprintf(buf, sizeof buf, "%s", CHS_SOURCE_MODELS_DIR);
-  char *slash = strrchr(buf, '/');
-  if (slash) *slash = '\0';
-  snprintf(out, len, "%s/scripts", slash ? buf : ".");
 }
 
 extern char **environ;

@@ -22,8 +22,9 @@ typedef struct {
   int n, cap;
 } chs_ini;
 
-/* Reads `path` ([section], key = value, comments starting with ; or #, and inline
- * " ;" comments). Duplicate keys and keys outside a section are errors. */
+/* Reads `path` in the one INI dialect of run configs (config/ini_file.h: libinih, comments
+ * starting with ; or #, inline " ;" and " #" comments). Duplicate keys and keys outside a
+ * section are errors. */
 chs_status chs_ini_read(const char *path, chs_ini *ini);
 void chs_ini_free(chs_ini *ini);
 

@@ -219,7 +219,8 @@ static chs_status write_slurm(const chs_sweep_spec *s, const where *w, const cha
                        .partition = s->partition, .account = s->account, .mem = s->mem,
                        .mpi = s->mpi, .chondrosim = exe, .sweep_file = sweep_file,
                        .results_root = rootabs, .models_dir = models, .work_dir = work,
-                       .sweep_dir = dir, .scripts_dir = scripts, .quiet = opt->quiet};
+                       .sweep_dir = dir, .scripts_dir = scripts, .quiet = opt->quiet,
+                       .rows_per_task = s->rows_per_task, .sbatch = s->sbatch};
   return chs_slurm_write_sweep(&j);
 }
 

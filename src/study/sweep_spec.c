@@ -214,6 +214,36 @@ static chs_status parse_int_key(const chs_sweep_spec *s, const char *section, co
   return CHS_OK;
 }
 
+/* [slurm] sbatch = --qos=long --constraint=skylake: sbatch options (each "--name" or
+ * "--name=value"), written as #SBATCH lines into the array and collector scripts. The
+ * characters are limited so nothing but options reaches the script. */
+static chs_status parse_sbatch_key(const chs_sweep_spec *s, char *out, size_t len)
+{
+  const chs_ini_entry *e = chs_ini_find(&s->ini, "slurm", "sbatch");
+  out[0] = '\0';
+  if (!e) return CHS_OK;
+  if (strlen(e->value) >= len)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d [slurm] sbatch is too long (at most %zu characters)",
+                     s->path, e->line, len - 1);
+  const char *v = e->value;
+  for (const char *w = v; *w;) {
+    size_t n = strcspn(w, " \t");
+    if (n > 0 && (n < 3 || strncmp(w, "--", 2) != 0))
+      return chs_error(CHS_ERR_CONFIG, "%s:%d [slurm] sbatch = '%s': '%.*s' is not an option; "
+                       "allowed: sbatch options such as --qos=long --constraint=skylake",
+                       s->path, e->line, v, (int)n, w);
+    for (size_t i = 0; i < n; i++)
+      if (!isalnum((unsigned char)w[i]) && !strchr("-_=:,./+@%", w[i]))
+        return chs_error(CHS_ERR_CONFIG, "%s:%d [slurm] sbatch = '%s': character '%c' not "
+                         "allowed (letters, digits and - _ = : , . / + @ %%)", s->path, e->line,
+                         v, w[i]);
+    w += n;
+    w += strspn(w, " \t");
+  }
+  snprintf(out, len, "%s", v);
+  return CHS_OK;
+}
+
 static chs_status parse_text_key(const chs_sweep_spec *s, const char *section, const char *key,
                                  const char *def, char *out, size_t len)
 {
@@ -239,7 +269,7 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
   const chs_ini *ini = &s->ini;
   CHS_CHECK(chs_ini_check_sections(ini, "sweep|values|lhs|set|slurm"));
   CHS_CHECK(chs_ini_check_keys(ini, "sweep", "name|base|samples|seed"));
-  CHS_CHECK(chs_ini_check_keys(ini, "slurm", "throttle|time|ntasks|cpus_per_task|partition|account|mem|mpi"));
+  CHS_CHECK(chs_ini_check_keys(ini, "slurm", "throttle|time|ntasks|cpus_per_task|partition|account|mem|mpi|rows_per_task|sbatch"));
 
   CHS_CHECK(chs_ini_name_and_base(ini, path, "sweep", "row", s->name, sizeof s->name, s->base,
                                   sizeof s->base));
@@ -263,6 +293,8 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
   CHS_CHECK(parse_text_key(s, "slurm", "account", "", s->account, sizeof s->account));
   CHS_CHECK(parse_text_key(s, "slurm", "mem", "", s->mem, sizeof s->mem));
   CHS_CHECK(parse_text_key(s, "slurm", "mpi", "", s->mpi, sizeof s->mpi));
+  CHS_CHECK(parse_int_key(s, "slurm", "rows_per_task", 1, 100000, 1, &s->rows_per_task));
+  CHS_CHECK(parse_sbatch_key(s, s->sbatch, sizeof s->sbatch));
 
   /* Keys: [values] first, then [lhs]; [set] collected as overrides. */
   s->set = calloc((size_t)ini->n + 1, sizeof *s->set);

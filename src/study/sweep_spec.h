@@ -33,6 +33,8 @@ typedef struct {
   /* [slurm]: resources of each array task */
   int throttle, ntasks, cpus_per_task;
   char time[32], partition[64], account[64], mem[32], mpi[32];
+  int rows_per_task;           /* rows run one after another by each array task (K) */
+  char sbatch[512];            /* extra sbatch options, each becomes an #SBATCH line */
 } chs_sweep_spec;
 
 /* Reads and expands the file; every swept value and every [set] override is checked

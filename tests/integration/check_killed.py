@@ -38,6 +38,8 @@ def sidecar_steps(path):
         items = []
         for att in grid.findall("Attribute"):
             di = att.find("DataItem")
+            if di.get("Format") != "HDF":  # e.g. the field data "day", given inline
+                continue
             fname, dset = di.text.strip().split(":", 1)
             items.append((fname, dset, tuple(int(x) for x in di.get("Dimensions").split())))
         steps.append((t, items))

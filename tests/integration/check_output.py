@@ -142,7 +142,7 @@ def main():
     steps = sorted(k for k in f.keys() if re.match(r"^step_\d{5}$", k))
     check(steps == ["step_%05d" % i for i in range(len(times))],
           "groups step_00000..step_%05d (got %s)" % (len(times) - 1, steps))
-    allfinite, shapes_ok = True, True
+    allfinite, shapes_ok, tiny = True, True, 0
     for s in steps:
         g = f[s]
         check(sorted(g.keys()) == sorted(FIELDS), "/%s holds exactly the %d registry fields (%s)"
@@ -158,6 +158,8 @@ def main():
             if not np.all(np.isfinite(v)):
                 allfinite = False
                 print("        /%s/%s has %d non-finite values" % (s, fl, np.sum(~np.isfinite(v))))
+            tiny += int(np.sum((v != 0) & (np.abs(v) < 1e-30)))
+    check(tiny == 0, "no field value with 0 < |x| < 1e-30 (flushed to 0 at output; found %d)" % tiny)
     check(shapes_ok, "every field dataset has shape (nz, ny, nx) = (%d, %d, %d)" % (nz, ny, nx))
     check(allfinite, "every field value is finite")
 
@@ -287,8 +289,13 @@ def main():
         expect.update({
             "msc0_max": float(np.max(msc0)), "msc0_min": float(np.min(msc0)),
             "collagen2_last_min": float(np.min(last)), "collagen2_last_max": float(np.max(last)),
-            "bounds": [0.0, float(spacing[0] * nx), 0.0, float(spacing[1] * ny),
-                       0.0, float(spacing[2] * nz)],
+            # As ParaView places the mesh: depth downwards (the surface at the top); one
+            # cell in y = a flat mesh in ParaView's x-y plane (y = -depth).
+            "bounds": ([0.0, float(spacing[0] * nx), -float(spacing[2] * nz), 0.0, 0.0, 0.0]
+                       if ny == 1 else
+                       [0.0, float(spacing[0] * nx), 0.0, float(spacing[1] * ny),
+                        -float(spacing[2] * nz), 0.0]),
+            "planar": ny == 1,
             "arrays": sorted(FIELDS + ["lesion_mask"]),
         })
 
@@ -328,8 +335,13 @@ def main():
             dangling = [i for i in items if i.split(":", 1)[1] not in f]
             check(not dangling, "every sidecar HDF path exists in the file (dangling: %s)" % dangling[:3])
             topo = [g.find("Topology").get("Dimensions") for g in grids]
-            check(all(t.split() == [str(nz + 1), str(ny + 1), str(nx + 1)] for t in topo),
-                  "topology dims are point counts z y x = %d %d %d" % (nz + 1, ny + 1, nx + 1))
+            # point counts in ParaView's z y x; one cell in y = the flat mesh, depth as its y
+            want = [1, nz + 1, nx + 1] if ny == 1 else [nz + 1, ny + 1, nx + 1]
+            check(all(t.split() == [str(v) for v in want] for t in topo),
+                  "topology dims are point counts z y x = %d %d %d" % tuple(want))
+            spc = [g.find("Geometry")[1].text.split() for g in grids]
+            check(all(float(v[1 if ny == 1 else 0]) < 0 for v in spc),
+                  "depth spacing written negative (surface on top in ParaView): %s" % spc[0])
         except ET.ParseError as e:
             check(False, "sidecar parses as XML (%s)" % e)
 

@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from paraview.simple import XDMFReader, Xdmf3ReaderS
+from paraview.simple import Show, XDMFReader, Xdmf3ReaderS
 
 failures = []
 
@@ -44,6 +44,9 @@ def probe(label, reader, exp):
     t0, tl = exp["times"][0], exp["times"][-1]
 
     reader.UpdatePipeline(tl)
+    day = reader.FieldData["day"].GetRange() if "day" in reader.FieldData.keys() else None
+    check(day is not None and close(day[0], tl, 0, 1e-9),
+          "field data 'day' = %g at the last step (got %s)" % (tl, day))
     info = reader.GetDataInformation()
     names = arrays(reader)
     check(names == exp["arrays"], "CellData arrays = 8 fields + lesion_mask (got %s)" % names)
@@ -51,7 +54,7 @@ def probe(label, reader, exp):
           % list(reader.PointData.keys()))
     b = list(info.GetBounds())
     check(all(close(x, y, 1e-9, 1e-9) for x, y in zip(b, exp["bounds"])),
-          "bounds = %s (x 0..width, z 0..thickness; got %s)" % (exp["bounds"], b))
+          "bounds = %s (x 0..width, depth downwards from 0; got %s)" % (exp["bounds"], b))
     nx_cells = info.GetNumberOfCells()
     check(nx_cells > 0, "%d cells" % nx_cells)
     if "collagen2" in names:
@@ -60,6 +63,13 @@ def probe(label, reader, exp):
         check(close(lo, exp["collagen2_last_min"]) and close(hi, exp["collagen2_last_max"]),
               "collagen2 range at t=%g equals the HDF5 file (%.10g..%.10g vs %.10g..%.10g)"
               % (tl, lo, hi, exp["collagen2_last_min"], exp["collagen2_last_max"]))
+
+    # What a user sees on opening the file: a coloured surface, not a white outline.
+    rep = Show(reader)
+    check(rep.Representation in ("Slice", "Surface") if exp.get("planar") else True,
+          "flat mesh opens as a surface (default representation %s)" % rep.Representation)
+    check(rep.ColorArrayName[1] != "",
+          "opens coloured by a field (ColorArrayName %s)" % list(rep.ColorArrayName))
 
     reader.UpdatePipeline(t0)
     if "msc" in names:
@@ -75,7 +85,12 @@ def main():
     with open(expfile) as fh:
         exp = json.load(fh)
     xdmf = os.path.abspath(xdmf)
-    probe("XDMFReader(FileNames=[%s])" % xdmf, XDMFReader(FileNames=[xdmf]), exp)
+    if exp.get("planar"):
+        # Known ParaView 5.11 limitation: libXdmf2 drops cell data on a 3DCoRectMesh with one
+        # point on an axis (the flat 2D mesh); the Xdmf3 readers read it.
+        print("  note  XDMFReader (libXdmf2) drops cell data on flat meshes: not checked")
+    else:
+        probe("XDMFReader(FileNames=[%s])" % xdmf, XDMFReader(FileNames=[xdmf]), exp)
     probe("Xdmf3ReaderS(FileName=[%s])" % xdmf, Xdmf3ReaderS(FileName=[xdmf]), exp)
     if failures:
         print("check_paraview: %d check(s) FAILED" % len(failures))

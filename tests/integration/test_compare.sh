@@ -57,6 +57,8 @@ expect '[ $rc -eq 0 ]' "compare exits 0"
 expect 'has compare.err "running 4 scenario(s) in 2 concurrent group(s) over 2 MPI rank(s)"' \
   "the 2 ranks ran as 2 groups"
 expect 'has compare.err "[group 0]" && has compare.err "[group 1]"' "both groups ran scenarios"
+expect 'has compare.err "1 of this group'"'"'s 2 scenario(s) done (4 in all, 2 group(s)), about"' \
+  "progress: scenarios done and an estimate for the rest"
 
 echo "== results/tiny/"
 expect '[ -f "$OUT/comparison.csv" ]' "comparison.csv written"
@@ -143,9 +145,9 @@ expect '[ $rc -eq 3 ] && has badvalue.err "badvalue.ini:8" && has badvalue.err "
 bad_study badsource 's/^therapy.source = bone_marrow adipose/therapy.source = bone_marrow placenta/'
 expect '[ $rc -eq 3 ] && has badsource.err "badsource.ini:9" && has badsource.err "placenta" && has badsource.err "available:"' \
   "an unknown cell source (found only when the scenario loads): names badsource.ini:9 and the choices"
-bad_study badset 's/^run.end_time = 60/run.end_time = 20/'
-expect '[ $rc -eq 3 ] && has badset.err "badset.ini" && has badset.err "output.times"' \
-  "a [set] value inconsistent with the base (output after the end) is caught before running"
+bad_study badset 's/^run.end_time = 60/grid.ny = 3/'
+expect '[ $rc -eq 3 ] && has badset.err "badset.ini" && has badset.err "grid.ny"' \
+  "a [set] value inconsistent with the base (grid.ny = 3 in a 2D geometry) is caught before running"
 bad_study badrank 's/^rank_by = fill_6wk/rank_by = fill_99mo/'
 expect '[ $rc -eq 3 ] && has badrank.err "badrank.ini:5" && has badrank.err "fill_12mo"' \
   "an unknown rank_by names the line and lists the summary columns"

@@ -61,7 +61,7 @@ static void die(const char *what)
 static void load_config(const char *const *sets)
 {
   char path[4096];
-  snprintf(path, sizeof path, "%s/../configs/default.ini", CHS_SOURCE_MODELS_DIR);
+  snprintf(path, sizeof path, "%s/configs/default.ini", CHS_TEST_SOURCE_DIR);
   int n = 0;
   while (sets[n]) n++;
   chs_error_clear();

@@ -11,15 +11,20 @@
 #   3. after the fix `chondrosim sweep --slurm` writes an array of just that row; on
 #      resubmission only it reruns and the aggregate is complete;
 #   4. scripts/slurm/run.sbatch runs one hybrid job (2 ranks via srun --mpi=pmix), and a job
-#      without OMP_NUM_THREADS takes its thread count from SLURM_CPUS_PER_TASK.
-# Everything is bounded (10 minutes in all). If Slurm cannot run here (packages missing, not
+#      without OMP_NUM_THREADS takes its thread count from SLURM_CPUS_PER_TASK;
+#   5. the time-limit warning (SIGUSR1): checkpoint, exit 9, a restart job finishes the run;
+#   6. from an installed prefix (cmake --install), run.sbatch as shipped (no CHONDROSIM, no
+#      CHONDROSIM_MODELS, not on PATH); at the time-limit warning the job requeues itself and
+#      the next start continues from the checkpoint to the end;
+#   7. [slurm] rows_per_task = 2 and sbatch = extra options: 5 rows in 3 array tasks.
+# Everything is bounded (14 minutes in all). If Slurm cannot run here (packages missing, not
 # root) the test FAILS under CI=true and is skipped (exit 77) otherwise.
 #
 # usage: bash test_slurm.sh <chondrosim-binary> <source-dir> <work-dir>
 set -u
 BIN=$(readlink -f "$1") SRC=$(readlink -f "$2") WORK=$3
 PY=/usr/bin/python3
-DEADLINE=$(( $(date +%s) + ${CHS_SLURM_TEST_TIMEOUT:-600} ))
+DEADLINE=$(( $(date +%s) + ${CHS_SLURM_TEST_TIMEOUT:-840} ))
 T0=$(date +%s)
 export CHONDROSIM_MODELS=${CHONDROSIM_MODELS:-$SRC/models}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -259,8 +264,8 @@ echo "== 5. the time-limit warning: SIGUSR1 to the job's ranks -> checkpoint, ex
 # scancel --signal sends what #SBATCH --signal sends near the limit, but at a moment we
 # choose: once the time loop runs (its first progress line), so the handler is in place.
 JS=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
-  --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
-  --set run.name=warned --out "$WORK/warned")
+  --export=ALL,CHONDROSIM="$BIN",CHONDROSIM_CONTINUE=0 "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --set grid.nx=40 --set grid.nz=12 --set run.name=warned --out "$WORK/warned")
 JS=${JS%%;*}
 for _ in $(seq 1 240); do has "$WORK/chondrosim_$JS.out" " day " && break; sleep 0.25; done
 scancel --signal=USR1 "$JS"
@@ -270,12 +275,50 @@ show "$WORK/chondrosim_$JS.out" 6
 CHK="$WORK/warned/warned/warned.chk.h5"
 expect '[ -s "$CHK" ] && [ ! -e "$WORK/warned/warned/summary.csv" ]' "checkpoint present, no summary.csv yet"
 JR=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
-  --export=ALL,CHONDROSIM="$BIN" "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
-  --set run.name=warned --out "$WORK/warned" --restart "$CHK")
+  --export=ALL,CHONDROSIM="$BIN",CHONDROSIM_CONTINUE=0 "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --set grid.nx=40 --set grid.nz=12 --set run.name=warned --out "$WORK/warned" --restart "$CHK")
 JR=${JR%%;*}
 wait_done "$JR"
 expect '[ "$(job_state "$JR")" = COMPLETED ] && [ -s "$WORK/warned/warned/summary.csv" ] && [ -s "$WORK/warned/warned/warned.h5" ]' \
   "the restart job COMPLETED the run (summary.csv and warned.h5 written)"
+
+echo "== 6. installed prefix: run.sbatch as shipped; the time-limit warning requeues the job, which continues"
+cmake --install "$(dirname "$BIN")" --prefix "$WORK/prefix" >install.log 2>&1
+expect '[ $? -eq 0 ] && [ -x "$WORK/prefix/bin/chondrosim" ]' "cmake --install into $WORK/prefix"
+JA=$(env -u CHONDROSIM -u CHONDROSIM_MODELS PATH=/usr/bin:/bin sbatch --parsable --ntasks=2 --cpus-per-task=1 \
+  --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  "$WORK/prefix/share/chondrosim/scripts/slurm/run.sbatch" "$WORK/prefix/share/chondrosim/configs/default.ini" \
+  --set grid.nx=20 --set grid.nz=8 --set run.end_time=180 --set run.name=auto --out "$WORK/auto")
+JA=${JA%%;*}
+for _ in $(seq 1 240); do has "$WORK/chondrosim_$JA.out" " day " && break; sleep 0.25; done
+scancel --signal=USR1 "$JA"
+# The job requeues itself: wait for its second start, then for the end.
+for _ in $(seq 1 240); do has "$WORK/chondrosim_$JA.out" "continuing (start 2)" && break; sleep 0.5; done
+wait_done "$JA"
+grep -E "requeueing|continuing|finished" "$WORK/chondrosim_$JA.out" | sed 's/^/        | /'
+expect 'has "$WORK/chondrosim_$JA.out" "requeueing job $JA to continue from" && has "$WORK/chondrosim_$JA.out" "continuing (start 2) from"' \
+  "at the warning the job requeued itself and its second start continued from the checkpoint"
+expect '[ "$(job_state "$JA")" = COMPLETED ] && [ "$(field "$JA" Restarts)" = 1 ] && [ -s "$WORK/auto/auto/summary.csv" ] && [ -s "$WORK/auto/auto/auto.h5" ]' \
+  "the same job COMPLETED the run after 1 restart (state $(job_state "$JA"), Restarts=$(field "$JA" Restarts))"
+expect '[ ! -e "$WORK/.chondrosim-continue-$JA" ]' "the continuation note is removed at the end"
+
+echo "== 7. [slurm] rows_per_task = 2 and sbatch = --comment=chstest: 5 rows in 3 array tasks"
+printf '%s\n' '[sweep]' 'name = krows' 'base = base.ini' '[values]' 'therapy.dose = 1e7 2e7 3e7 4e7 5e7' \
+  '[set]' 'grid.nx = 8' 'grid.nz = 4' 'run.end_time = 10' '[slurm]' 'rows_per_task = 2' \
+  'sbatch = --comment=chstest' 'time = 00:05:00' >sweepk.ini
+"$BIN" sweep sweepk.ini --out results --slurm >genk.out 2>genk.err
+DK=$WORK/results/krows
+expect 'grep -q "^#SBATCH --array=0-2%4$" "$DK/sweep.sbatch" && grep -q "^#SBATCH --comment=chstest$" "$DK/sweep.sbatch"' \
+  "sweep.sbatch: --array=0-2%4 (3 tasks) and the extra #SBATCH line"
+bash "$DK/submit.sh" >submitk.out 2>&1
+read -r JK CK <"$DK/last_submit"
+wait_done "$JK" "$CK"
+expect '[ "$(job_state "$JK" | sort -u)" = COMPLETED ] && [ "$(job_state "$JK" | wc -l)" = 3 ] && [ "$(field "$JK" Comment | sort -u)" = chstest ]' \
+  "3 array tasks COMPLETED, each carrying Comment=chstest ($(field "$JK" Comment | sort -u | tr '\n' ' '))"
+expect 'grep -q "row 2,3 on" "$DK/logs/krows_${JK}_1.out" && grep -q "row 4 on" "$DK/logs/krows_${JK}_2.out"' \
+  "task 1 ran rows 2,3 and task 2 row 4 (their logs)"
+expect '[ "$(grep -c ",done$" "$DK/manifest.csv")" = 5 ] && [ "$(job_state "$CK")" = COMPLETED ]' \
+  "all 5 rows done, the collector COMPLETED"
 
 WALL=$(( $(date +%s) - T0 ))
 echo

@@ -27,6 +27,6 @@ const char *chs_test_source_path(const char *relative)
   static char buf[8][4096];
   static int slot;
   char *out = buf[slot++ % 8];
-  snprintf(out, 4096, "%s/../%s", CHS_SOURCE_MODELS_DIR, relative);
+  snprintf(out, 4096, "%s/%s", CHS_TEST_SOURCE_DIR, relative);
   return out;
 }

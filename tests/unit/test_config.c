@@ -432,17 +432,23 @@ Test(config, list_entry_out_of_range_or_not_a_number)
 
 /* ------------------------------------------------------------ errors: consistency */
 
-Test(config, output_time_after_end_time)
+Test(config, output_times_after_the_end_dropped_and_the_end_added)
 {
-  /* default times (up to 730) with a shorter run: the origin is the table default */
-  const char *m = load_fails(NULL, SETS("run.end_time=100"), CHS_ERR_CONFIG);
-  has(m, "output.times entry 180 is after run.end_time = 100");
-  has(m, "allowed 0 to 100");
+  /* default times (0 14 42 56 90 180 ...) with a shorter run: a short trial just works */
+  cr_assert_eq(chs_config_load(&g_cfg, NULL, NULL, SETS("run.end_time=100")), CHS_OK, "%s",
+               chs_error_message());
+  const double want[] = {0, 14, 42, 56, 90, 100};
+  cr_assert_eq(g_cfg.output_times.n, 6);
+  for (int k = 0; k < 6; k++) cr_expect_eq(g_cfg.output_times.v[k], want[k]);
 
-  const char *p = write_file("late.ini", "[run]\nend_time = 50\n[output]\ntimes = 0 25 75\n");
-  m = load_fails(p, 0, NULL, CHS_ERR_CONFIG);
-  has(m, at(p, 4));
-  has(m, "entry 75 is after run.end_time = 50");
+  const char *p = write_file("late.ini", "[run]\nend_time = 50\n[output]\ntimes = 0 25 50 75\n");
+  cr_assert_eq(chs_config_load(&g_cfg, p, NULL, 0, NULL), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(g_cfg.output_times.n, 3, "0 25 50: the end listed once");
+  cr_expect_eq(g_cfg.output_times.v[2], 50.0);
+
+  /* order is still checked before anything is dropped */
+  const char *m = load_fails(NULL, SETS("run.end_time=50", "output.times=0 60 10"), CHS_ERR_CONFIG);
+  has(m, "output.times must increase (10 follows 60)");
 }
 
 Test(config, output_times_must_increase)
@@ -732,7 +738,7 @@ Test(config, to_text_round_trips_a_long_list)
     strcat(set, num);
   }
   chs_test_config(&g_cfg, "configs/default.ini", (const char *[]){set, NULL});
-  cr_assert_eq(g_cfg.output_times.n, 25);
+  cr_assert_eq(g_cfg.output_times.n, 26); /* 0..720 and the end, day 730, appended */
   round_trip(&g_cfg, &g_cfg2, "rt_long.ini");
 }
 

@@ -292,10 +292,23 @@ static void check_run(const char *dir, const char *run, int nx, int ny, int nz,
   snprintf(path, sizeof path, "%s/%s.xdmf", dir, run);
   const char *x = slurp(path);
   char want[256];
-  snprintf(want, sizeof want, "Dimensions=\"%d %d %d\"", nz + 1, ny + 1, nx + 1);
+  /* ParaView's axes, written z y x: depth downwards (negative spacing, origin -depth0) so
+   * the articular surface is on top; one cell in y = a flat mesh whose y is -depth. */
+  int planar = strcmp(geometry, "cartesian3d") != 0;
+  if (planar)
+    snprintf(want, sizeof want, "Dimensions=\"1 %d %d\"", nz + 1, nx + 1);
+  else
+    snprintf(want, sizeof want, "Dimensions=\"%d %d %d\"", nz + 1, ny + 1, nx + 1);
   cr_expect(strstr(x, want), "no point dimensions %s in\n%s", want, x);
-  cr_expect(strstr(x, "Format=\"XML\">30 20 10</DataItem>"), "origin not z y x:\n%s", x);
-  cr_expect(strstr(x, "Format=\"XML\">3 2 1</DataItem>"), "spacing not z y x:\n%s", x);
+  const char *origin = planar ? ">0 -30 10</DataItem>" : ">-30 20 10</DataItem>";
+  const char *spacing = planar ? ">1 -3 1</DataItem>" : ">-3 2 1</DataItem>";
+  cr_expect(strstr(x, origin), "origin not %s:\n%s", origin, x);
+  cr_expect(strstr(x, spacing), "spacing not %s:\n%s", spacing, x);
+  cr_expect(strstr(x, "<Information Name=\"units\" Value=\"ng/mL\"/>"), "no units:\n%s", x);
+  cr_expect(strstr(x, "<Information Name=\"time_units\" Value=\"days\"/>"));
+  cr_expect(strstr(x, "<Attribute Name=\"day\" AttributeType=\"Scalar\" Center=\"Grid\">\n"
+                      "     <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" "
+                      "Format=\"XML\">0.5</DataItem>"), "no day field data:\n%s", x);
   snprintf(want, sizeof want, "Dimensions=\"%d %d %d\" NumberType=\"Float\"", nz, ny, nx);
   cr_expect(strstr(x, want), "no cell dimensions %s", want);
   snprintf(want, sizeof want, ">%s.h5:/step_00002/matrix<", run);
@@ -322,6 +335,33 @@ Test(output, axisymmetric_one_cell_thick)
   write_run(dir, "t2d", 6, 1, 4, "axisymmetric", 3, 1);
   check_run(dir, "t2d", 6, 1, 4, "axisymmetric");
   remove_dir(dir, "t2d");
+}
+
+Test(output, tiny_values_written_as_zero)
+{
+  /* |x| < CHS_OUTPUT_TINY becomes 0 in the file (not in the caller's array); larger values,
+   * however small, are kept bit for bit. */
+  const char *dir = test_dir("tiny");
+  chs_output_spec spec = make_spec(6, 1, 1, "cartesian2d", NULL);
+  chs_output *o = NULL;
+  cr_assert_eq(chs_output_create(&spec, dir, "tiny", &o), CHS_OK, "%s", chs_error_message());
+  const double in[6] = {-1.7e-121, 4.9e-324, 9.99e-31, 1e-30, -2.5e-29, 1.0};
+  const double out[6] = {0, 0, 0, 1e-30, -2.5e-29, 1.0};
+  double data[18];
+  for (int c = 0; c < 6; c++) data[3 * c] = data[3 * c + 1] = data[3 * c + 2] = in[c];
+  cr_assert_eq(chs_output_write_step(o, 0.0, data, 3), CHS_OK, "%s", chs_error_message());
+  cr_expect_eq(data[0], -1.7e-121, "the caller's data was changed");
+  cr_assert_eq(chs_output_finish(o, NULL, NULL), CHS_OK, "%s", chs_error_message());
+  chs_output_destroy(&o);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tiny.h5", dir);
+  double *d = NULL;
+  long n = 0;
+  cr_assert_eq(chs_h5_read_doubles(path, "/step_00000/gf", &d, &n), CHS_OK);
+  cr_assert_eq(n, 6);
+  for (int c = 0; c < 6; c++) cr_expect_eq(d[c], out[c], "cell %d: %g written as %g", c, in[c], d[c]);
+  free(d);
+  remove_dir(dir, "tiny");
 }
 
 Test(output, stale_files_removed_and_empty_run_finishes)
