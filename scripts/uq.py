@@ -196,8 +196,10 @@ def analyze(d, plot=True):
 
     # Y[s][outcome] = array over design rows; done[s] = bool array
     Y = {s: {o: np.array([number(rows[s * R + r].get(o)) for r in range(R)]) for o in onames} for s in range(ns)}
-    done = np.array([[rows[s * R + r]["status"] == "done" for r in range(R)] for s in range(ns)])
+    state = np.array([[run_state(d, rows[s * R + r]) for r in range(R)] for s in range(ns)])
+    done = state == "done"
     all_done = done.all(axis=0)
+    inadmissible = (state == "inadmissible").any(axis=0)
     block = [x["block"] for x in draws]
     stat_rows = np.array([b in ("plain", "A", "B") for b in block]) & all_done
     nstat = int(stat_rows.sum())
@@ -208,7 +210,7 @@ def analyze(d, plot=True):
     for s in range(ns):
         for r in range(R):
             row = rows[s * R + r]
-            out.append([labels[s], r, block[r], draws[r]["index"], draws[r]["group"], row["run"], row["status"]]
+            out.append([labels[s], r, block[r], draws[r]["index"], draws[r]["group"], row["run"], state[s, r]]
                        + [fmt(Y[s][o][r]) for o in onames])
     atomic_write(os.path.join(d, "outcomes.csv"),
                  csv_text(["scenario", "draw", "block", "index", "group", "run", "status"] + onames, out))
@@ -293,20 +295,64 @@ def analyze(d, plot=True):
         atomic_write(os.path.join(d, "sobol.csv"),
                      csv_text(["scenario", "outcome", "input", "n", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"], sob))
 
-    report(d, cfg, labels, onames, higher, summ, pair, first, sob, nstat, nwanted, done)
+    adm = admissibility(d, draws, inadmissible, [b in ("plain", "A", "B") for b in block])
+    report(d, cfg, labels, onames, higher, summ, pair, first, sob, nstat, nwanted, state, adm)
     if plot:
         plots(d, cfg, labels, onames, Y, stat_rows, series, grid, bands, sob)
-    return 0
+    bad = int(((state == "failed") | (state == "pending")).sum())
+    return 4 if bad else 0
 
 
-def report(d, cfg, labels, onames, higher, summ, pair, first, sob, nstat, nwanted, done):
+def run_state(d, row):
+    """done, pending, failed, or inadmissible: the run stopped at setup with an invalid
+    configuration although the configuration itself was validated before the sweep ran:
+    the model refused the drawn parameter set (e.g. no viable native tissue)."""
+    if row["status"] != "failed":
+        return row["status"]
+    try:
+        with open(os.path.join(d, "status", row["run"] + ".failed")) as f:
+            why = f.read()
+    except OSError:
+        return "failed"
+    return "inadmissible" if why.startswith("CHS_ERR_CONFIG") else "failed"
+
+
+def admissibility(d, draws, inadmissible, counted):
+    """Which inputs make a draw inadmissible: for each input, the mean unit-cube coordinate of
+    the inadmissible draws minus that of the admissible ones (0 = no influence, +-0.5 = the
+    whole effect at one end of the prior). Written to admissibility.csv."""
+    keys = [k[2:] for k in draws[0] if k.startswith("u:")]
+    sel = np.array(counted)
+    u = np.array([[float(x["u:" + k]) for k in keys] for x in draws])[sel]
+    bad = np.asarray(inadmissible)[sel]
+    rows = []
+    if bad.any() and (~bad).any():
+        shift = u[bad].mean(axis=0) - u[~bad].mean(axis=0)
+        rows = sorted(([k, "%.3f" % v] for k, v in zip(keys, shift)), key=lambda r: -abs(float(r[1])))
+    atomic_write(os.path.join(d, "admissibility.csv"), csv_text(["input", "shift"], rows))
+    return int(bad.sum()), int(len(bad)), rows
+
+
+def report(d, cfg, labels, onames, higher, summ, pair, first, sob, nstat, nwanted, state, adm):
     L = []
     L.append(f"uq study {cfg['name']}: {len(labels)} scenario(s) x {cfg['draws']} draw(s) "
              f"({cfg['sampler']}, seed {cfg['seed']}; sensitivity {cfg['sensitivity']})")
     if cfg["cohort"]:
         L.append(f"cohort: {cfg['cohort']}")
-    L.append(f"runs done: {int(done.sum())} of {done.size}; draws in the statistics: {nstat} of {nwanted} "
-             "(a draw counts only when it finished in every scenario)")
+    counts = {k: int((state == k).sum()) for k in ("done", "inadmissible", "failed", "pending")}
+    L.append(f"runs: {state.size}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    L.append(f"draws in the statistics: {nstat} of {nwanted} (a draw counts only when it finished in "
+             "every scenario)")
+    nbad, ntot, shifts = adm
+    if nbad:
+        L.append(f"inadmissible draws: {nbad} of {ntot} ({100.0 * nbad / ntot:.0f} %): the model refuses "
+                 "these parameter sets at setup (e.g. native chondrocytes cannot persist), so the "
+                 "statistics are conditioned on a viable healthy joint. Inputs that push draws out "
+                 "(mean unit-cube shift of the refused draws, admissibility.csv): "
+                 + ", ".join(f"{k} {v}" for k, v in shifts[:5]))
+    if counts["failed"] or counts["pending"]:
+        L.append(f"{counts['failed']} run(s) failed and {counts['pending']} did not finish: see outcomes.csv "
+                 "(status) and status/*.failed; run the study again to retry them")
     L.append("")
     for o in onames:
         L.append(f"{o} ({'higher' if higher[o] else 'lower'} is better): median [5 %, 95 %] and P(ranks first)")

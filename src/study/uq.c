@@ -405,6 +405,9 @@ static chs_status analyse(const char *dir, bool quiet, bool no_plot)
   if (rc != 0 && rc != 1)
     return chs_error(CHS_ERR_IO, "scripts/aggregate.py %s failed (exit %d)", dir, rc);
   rc = run_python("uq.py", no_plot ? "analyze-noplot" : "analyze", dir);
+  if (rc == 4)
+    return chs_error(CHS_ERR_SOLVER, "uq: runs failed or are missing (listed in %s/report.txt); "
+                     "the statistics leave their draws out", dir);
   if (rc != 0) return chs_error(CHS_ERR_IO, "scripts/uq.py analyze %s failed (exit %d; see above)", dir, rc);
   if (!quiet) chs_log(CHS_LOG_INFO, "uq: results in %s/ (report.txt, outcomes.csv, bands.csv, ...)", dir);
   return CHS_OK;
@@ -470,23 +473,21 @@ chs_status chs_uq(const char *study_path, const chs_uq_options *opt)
                             .slurm = opt->slurm, .quiet = opt->quiet,
                             .command_line = opt->command_line};
     ran = chs_sweep(sweep_file, &so);
-    /* Failed draws are left out of the analysis (paired: in every scenario); an interrupted
-     * or unreadable sweep is not analysed. */
-    if (ran != CHS_OK && ran != CHS_ERR_SOLVER && ran != CHS_ERR_IO) st = ran;
+    /* Runs that failed leave their draw out of the analysis (in every scenario: pairing);
+     * a sweep that stopped before or during its runs is not analysed. */
+    if (ran != CHS_OK && (ran == CHS_ERR_INTERRUPTED || !strstr(chs_error_message(), "row(s) of sweep")))
+      st = ran;
   }
   if (st == CHS_OK && opt->slurm && chs_par_world_rank() == 0)
     printf("uq %s: after the job array, run `chondrosim uq %s` again: the finished runs are "
            "skipped and the draws analysed\n", u.name, study_path);
   if (st == CHS_OK && !opt->slurm) {
-    if (ran != CHS_OK) {
-      chs_log(CHS_LOG_WARN, "%s", chs_error_message());
-      chs_error_clear();
-    }
+    /* Failed runs: scripts/uq.py tells inadmissible draws (the model refuses the parameter
+     * set at setup, e.g. no viable native tissue: an invalid-configuration status) from
+     * real failures, and exits 4 only for the latter. */
+    if (ran != CHS_OK) chs_error_clear();
     st = on_rank0(chs_par_world_rank() == 0 ? analyse(dir, opt->quiet, opt->no_plot) : CHS_OK,
                   "analyse the draws");
-    if (st == CHS_OK && ran != CHS_OK)
-      st = chs_error(ran, "uq %s: some runs failed (status/ in %s); their draws were left out of "
-                     "the analysis in every scenario", u.name, dir);
   }
   uq_free(&u);
   return st;
