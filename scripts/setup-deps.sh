@@ -8,7 +8,8 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libsundials-dev libinih-dev libcriterion-dev
-  python3-numpy python3-h5py python3-matplotlib)
+  python3-numpy python3-h5py python3-matplotlib
+  python3-scipy)   # scipy.stats.qmc: the draws of `chondrosim uq`
 test_pkgs=(paraview python3-paraview)
 slurm_pkgs=(slurmctld slurmd slurm-client)
 
