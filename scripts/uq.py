@@ -365,9 +365,9 @@ def report(d, cfg, labels, onames, higher, summ, pair, first, sob, nstat, nwante
     L.append(f"pairwise, {o}: P(row better than column) over paired draws")
     w = max(len(x) for x in labels)
     L.append(" " * (w + 2) + "".join(f"{i + 1:>8d}" for i in range(len(labels))))
-    p = {(r[2], r[3]): r[5] for r in pair if r[0] == o}
+    p = {(r[2], r[3]): ("%.3f" % float(r[5]) if r[5] else "-") for r in pair if r[0] == o}
     for i, a in enumerate(labels):
-        L.append(f"{i + 1:>2d} {a:<{w}s}" + "".join(f"{p.get((a, b), '-'):>8.8s}" if a != b else f"{'':>8s}" for b in labels))
+        L.append(f"{i + 1:>2d} {a:<{w}s}" + "".join(f"{p.get((a, b), '-'):>8s}" if a != b else f"{'':>8s}" for b in labels))
     if sob:
         L.append("")
         L.append("Sobol indices (first order S1, total order ST; 95 % bootstrap intervals), largest ST first:")
