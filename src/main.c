@@ -20,6 +20,8 @@
 #include "solve/integrator.h"
 #include "study/study.h"
 #include "study/sweep.h"
+#include "study/uq.h"
+#include "study/uq_inputs.h"
 
 static const char *usage_main =
     "usage: chondrosim <command> [options]\n"
@@ -33,6 +35,7 @@ static const char *usage_main =
     "  compare STUDY  run a matrix of scenarios side by side and rank them\n"
     "  sweep SWEEP    run a parameter sweep locally, or write its Slurm job array\n"
     "  validate       run the validation targets (configs/validation/) and report\n"
+    "  uq STUDY       compare scenarios under parameter uncertainty and a virtual cohort\n"
     "\n"
     "`chondrosim <command> --help` describes a command. Exit codes:\n"
     "  0 success, 2 bad command line, 3 invalid configuration, 4 file or HDF5 error,\n"
@@ -67,10 +70,12 @@ static const char *usage_check =
     "file, line, key, value and allowed range. Exit 0 if the scenario is valid.\n";
 
 static const char *usage_info =
-    "usage: chondrosim info [--params [--json]]\n"
+    "usage: chondrosim info [--params [--json]] [--priors] [--models DIR]\n"
     "\n"
     "Prints the version and library versions; --params lists every configuration key with\n"
-    "its type, default, allowed range, unit and meaning (--json: as a JSON array).\n";
+    "its type, default, allowed range, unit and meaning (--json: as a JSON array); --priors\n"
+    "checks models/priors.ini and lists every prior (distribution, the base.ini value,\n"
+    "evidence) and the [G]-tagged keys of models/base.ini that have none.\n";
 
 typedef struct {
   const char *config;
@@ -78,7 +83,7 @@ typedef struct {
   const char *restart, *checkpoint_wall;
   const char **sets;
   int nset;
-  int quiet, dry_run, help, params, json;
+  int quiet, dry_run, help, params, json, priors;
 } cli;
 
 static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_config)
@@ -97,6 +102,8 @@ static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_
       c->params = 1;
     else if (!strcmp(a, "--json"))
       c->json = 1;
+    else if (!strcmp(a, "--priors"))
+      c->priors = 1;
     else if (!strcmp(a, "--restart") || !strcmp(a, "--checkpoint-every-wall")) {
       if (i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
       *(!strcmp(a, "--restart") ? &c->restart : &c->checkpoint_wall) = argv[++i];
@@ -149,6 +156,16 @@ static chs_status cmd_info(cli *c)
       chs_config_print_table_json(stdout);
     else
       chs_config_print_table(stdout);
+    return CHS_OK;
+  }
+  if (c->priors) {
+    const char *models = c->models_dir ? c->models_dir : chs_config_default_models_dir();
+    char path[CHS_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/priors.ini", models);
+    chs_dist_set priors;
+    CHS_CHECK(chs_priors_read(path, &priors));
+    chs_priors_print(stdout, &priors, models);
+    chs_dist_set_free(&priors);
     return CHS_OK;
   }
   printf("chondrosim %s (%s), %s build, %s\n", CHS_VERSION, CHS_GIT_REVISION, CHS_BUILD_TYPE,
@@ -241,7 +258,30 @@ static const char *usage_sweep =
     "                scripts/aggregate.py after the array, afterany) and submit.sh\n"
     "  --dry-run     print the manifest and stop\n"
     "Afterwards /usr/bin/python3 scripts/aggregate.py results/<sweep> joins every row's summary\n"
-    "into results/<sweep>/sweep.csv.\n";
+    "into results/<sweep>/sweep.csv.\n"
+    "External design: [sweep] design = rows.csv (instead of [lhs]; path relative to the sweep\n"
+    "file) gives the samples as a CSV table: a header of config keys (section.key), then one\n"
+    "line per sample with their values (checked like any override; errors name the CSV line).\n"
+    "Every [values] grid point runs every design row, so rows = grid points x design rows.\n";
+
+static const char *usage_uq =
+    "usage: chondrosim uq STUDY.ini [--jobs N] [--out DIR] [--models DIR] [--slurm]\n"
+    "                     [--dry-run] [--no-plot] [--quiet]\n"
+    "\n"
+    "Compares the scenarios of the study's [matrix] under uncertainty: every scenario runs the\n"
+    "same N draws ([uq] draws, seed, sampler = sobol|lhs) of the model parameters' priors\n"
+    "(models/priors.ini, [uq] vary) and of a virtual cohort (models/cohorts/<cohort>.ini), so\n"
+    "the comparison is paired. The runs go through the sweep machinery (results/<study>/\n"
+    "manifest.csv, r00000/, ...; done runs are skipped when the study runs again), then\n"
+    "scripts/uq.py writes per-draw outcomes (outcomes.csv), median and 5-95 % (stats.csv) and bands over time\n"
+    "(bands.csv, bands.png), P(A better than B) (pairwise.csv), P(ranks first)\n"
+    "(rank_first.csv), Sobol indices with bootstrap intervals when [uq] sensitivity = sobol\n"
+    "(sobol.csv, sobol.png) and report.txt.\n"
+    "  --jobs N      run N runs at once, each on its own share of the MPI ranks\n"
+    "  --slurm       write the job array (results/<study>/submit.sh) instead of running; run\n"
+    "                `chondrosim uq STUDY.ini` again afterwards to analyse\n"
+    "  --dry-run     validate the study, priors and cohort and print the plan\n"
+    "  --no-plot     no PNG figures\n";
 
 typedef struct {
   const char *file, *out_dir, *models_dir, *rows;
@@ -259,7 +299,7 @@ static chs_status positive_arg(const char *opt, const char *v, int *out)
   return CHS_OK;
 }
 
-/* Options of compare (sweep = 0) and sweep (sweep = 1). */
+/* Options of compare (sweep = 0), sweep (sweep = 1) and uq (sweep = 2). */
 static chs_status parse_study_args(int argc, char **argv, int sweep, study_cli *c)
 {
   memset(c, 0, sizeof *c);
@@ -267,16 +307,16 @@ static chs_status parse_study_args(int argc, char **argv, int sweep, study_cli *
     const char *a = argv[i];
     int takes_value = !strcmp(a, "--out") || !strcmp(a, "--models") ||
                       (!sweep && !strcmp(a, "--groups")) ||
-                      (sweep && (!strcmp(a, "--jobs") || !strcmp(a, "--rows")));
+                      (sweep && !strcmp(a, "--jobs")) || (sweep == 1 && !strcmp(a, "--rows"));
     if (takes_value && i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) c->help = 1;
     else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) c->quiet = 1;
     else if (!strcmp(a, "--out")) c->out_dir = argv[++i];
     else if (!strcmp(a, "--models")) c->models_dir = argv[++i];
     else if (!sweep && !strcmp(a, "--groups")) CHS_CHECK(positive_arg(a, argv[++i], &c->groups));
-    else if (!sweep && !strcmp(a, "--no-plot")) c->no_plot = 1;
+    else if (sweep != 1 && !strcmp(a, "--no-plot")) c->no_plot = 1;
     else if (sweep && !strcmp(a, "--jobs")) CHS_CHECK(positive_arg(a, argv[++i], &c->jobs));
-    else if (sweep && !strcmp(a, "--rows")) c->rows = argv[++i];
+    else if (sweep == 1 && !strcmp(a, "--rows")) c->rows = argv[++i];
     else if (sweep && !strcmp(a, "--slurm")) c->slurm = 1;
     else if (sweep && !strcmp(a, "--dry-run")) c->dry_run = 1;
     else if (a[0] == '-') return chs_error(CHS_ERR_USAGE, "unknown option '%s' (try --help)", a);
@@ -284,7 +324,7 @@ static chs_status parse_study_args(int argc, char **argv, int sweep, study_cli *
     else return chs_error(CHS_ERR_USAGE, "unexpected argument '%s' (try --help)", a);
   }
   if (!c->file && !c->help)
-    return chs_error(CHS_ERR_USAGE, "missing %s file (try --help)", sweep ? "SWEEP" : "STUDY");
+    return chs_error(CHS_ERR_USAGE, "missing %s file (try --help)", sweep == 1 ? "SWEEP" : "STUDY");
   return CHS_OK;
 }
 
@@ -377,6 +417,20 @@ static chs_status cmd_validate(int argc, char **argv)
   return st;
 }
 
+static chs_status cmd_uq(int argc, char **argv, const char *cmdline)
+{
+  study_cli c;
+  CHS_CHECK(parse_study_args(argc, argv, 2, &c));
+  if (c.help) {
+    if (chs_par_world_rank() == 0) fputs(usage_uq, stdout);
+    return CHS_OK;
+  }
+  chs_uq_options opt = {.out_dir = c.out_dir, .models_dir = c.models_dir, .jobs = c.jobs,
+                        .slurm = c.slurm != 0, .dry_run = c.dry_run != 0, .quiet = c.quiet != 0,
+                        .no_plot = c.no_plot != 0, .command_line = cmdline};
+  return chs_uq(c.file, &opt);
+}
+
 /* Threads per rank (OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, capped at the cores this
  * rank can use; see core/threads.h), logged unless --quiet. Collective over the world. */
 static void setup_threads(int argc, char **argv)
@@ -415,7 +469,8 @@ int main(int argc, char **argv)
     return chs_status_exit_code(st);
   }
   chs_log_init(chs_par_world_rank(), CHS_LOG_INFO);
-  if (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep"))
+  if (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep") ||
+      !strcmp(argv[1], "uq"))
     setup_threads(argc, argv);
   cli c;
   memset(&c, 0, sizeof c);
@@ -438,13 +493,15 @@ int main(int argc, char **argv)
     st = cmd_compare(argc, argv, cmdline);
   else if (!strcmp(cmd, "sweep"))
     st = cmd_sweep(argc, argv, cmdline);
+  else if (!strcmp(cmd, "uq"))
+    st = cmd_uq(argc, argv, cmdline);
   else if (!strcmp(cmd, "info"))
     {
     st = parse_args(argc, argv, 2, &c, 0);
     if (st == CHS_OK) st = cmd_info(&c);
   }
   else
-    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info, compare, sweep, validate; try --help)", cmd);
+    st = chs_error(CHS_ERR_USAGE, "unknown command '%s' (commands: run, check, info, compare, sweep, uq, validate; try --help)", cmd);
 
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */

@@ -13,6 +13,9 @@
  *   joint.k_att = range(0.5, 2, 4)            ; 4 points, evenly spaced
  *   [lhs]                         ; sampled keys: "lo hi" (linear) or "log lo hi"
  *   msc.delta = log 0.01 0.1
+ *   ; or, instead of [lhs]: [sweep] design = rows.csv, an external design (relative to the
+ *   ; sweep file): a header of config keys, then one line per sample with their values,
+ *   ; e.g. written by a sampler in Python; it takes the place of the LHS samples below
  *   [set]                         ; fixed overrides for every row (not in the manifest)
  *   run.end_time = 365
  *   [slurm]                       ; resources of each array task (see --slurm)

@@ -25,6 +25,7 @@ void chs_sweep_spec_free(chs_sweep_spec *s)
   free(s->run);
   for (int i = 0; i < s->nset; i++) free(s->set[i]);
   free(s->set);
+  chs_ini_free(&s->design_cols);
   chs_ini_free(&s->ini);
 }
 
@@ -199,6 +200,106 @@ static chs_status lhs_fill(chs_sweep_spec *s, const lhs_range *b, char ***sample
   return CHS_OK;
 }
 
+/* ---------------------------------------------------------------- external design */
+
+/* [sweep] design = FILE.csv: the header names config keys (appended to s->key after the
+ * [values] keys); every following non-empty line is one sample, its values checked like
+ * any override (messages name the CSV file, its line and the key). */
+static chs_status design_read(chs_sweep_spec *s, const chs_ini_entry *de, char ****samples_out)
+{
+  chs_path_beside(s->path, de->value, s->design, sizeof s->design);
+  FILE *f = fopen(s->design, "r");
+  if (!f)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] design = %s: cannot read %s: %s", s->path,
+                     de->line, de->value, s->design, strerror(errno));
+  chs_ini *cols = &s->design_cols;
+  cols->path = s->design;
+  char *line = NULL, *fields[MAX_KEYS + 1];
+  size_t cap = 0;
+  int lineno = 0, ncols = 0, n = 0, ncap = 0;
+  char ***rows = NULL;
+  chs_status st = CHS_OK;
+  while (st == CHS_OK && getline(&line, &cap, f) >= 0) {
+    lineno++;
+    if (line[strspn(line, " \t\r\n")] == '\0') continue;
+    int nf = chs_csv_split(line, fields, MAX_KEYS + 1);
+    if (ncols == 0) { /* the header */
+      if (nf > MAX_KEYS || nf > MAX_KEYS - s->nkeys) {
+        st = chs_error(CHS_ERR_CONFIG, "%s:%d: more than %d columns", s->design, lineno, MAX_KEYS);
+        break;
+      }
+      if (!(cols->e = calloc((size_t)nf, sizeof *cols->e))) st = chs_error(CHS_ERR_NOMEM, "out of memory");
+      for (int c = 0; c < nf && st == CHS_OK; c++) {
+        chs_ini_entry *e = &cols->e[cols->n++];
+        snprintf(e->section, sizeof e->section, "design");
+        snprintf(e->key, sizeof e->key, "%s", fields[c]);
+        e->line = lineno;
+        if (!(e->value = strdup(""))) st = chs_error(CHS_ERR_NOMEM, "out of memory");
+        else if (chs_param_index(e->key) < 0 || !strcmp(e->key, "run.name"))
+          st = chs_override_check(cols, e, e->key, "");
+        else if (!strcmp(e->key, "output.dir"))
+          st = chs_error(CHS_ERR_CONFIG, "%s:%d: column output.dir cannot vary within a sweep",
+                         s->design, lineno);
+        for (int k = 0; k < s->nkeys + c && st == CHS_OK; k++) {
+          const char *other = k < s->nkeys ? s->key[k]->key : cols->e[k - s->nkeys].key;
+          if (!strcmp(other, e->key))
+            st = chs_error(CHS_ERR_CONFIG, "%s:%d: column %s is already swept%s", s->design, lineno,
+                           e->key, k < s->nkeys ? " in [values]" : " (a repeated column)");
+        }
+      }
+      ncols = nf;
+      continue;
+    }
+    if (nf != ncols) {
+      st = chs_error(CHS_ERR_CONFIG, "%s:%d: %d field(s), the header has %d", s->design, lineno, nf,
+                     ncols);
+      break;
+    }
+    if (n == ncap) {
+      ncap = ncap ? 2 * ncap : 64;
+      char ***g = realloc(rows, sizeof *g * (size_t)ncap);
+      if (!g) {
+        st = chs_error(CHS_ERR_NOMEM, "out of memory");
+        break;
+      }
+      rows = g;
+    }
+    if (n == MAX_ROWS) {
+      st = chs_error(CHS_ERR_CONFIG, "%s: more than %d rows", s->design, MAX_ROWS);
+      break;
+    }
+    if (!(rows[n] = calloc((size_t)ncols + 1, sizeof **rows))) {
+      st = chs_error(CHS_ERR_NOMEM, "out of memory");
+      break;
+    }
+    n++;
+    for (int c = 0; c < ncols && st == CHS_OK; c++) {
+      chs_ini_entry at = cols->e[c];
+      at.line = lineno;
+      st = chs_override_check(cols, &at, at.key, fields[c]);
+      if (st == CHS_OK && !(rows[n - 1][c] = strdup(fields[c]))) st = chs_error(CHS_ERR_NOMEM, "out of memory");
+    }
+  }
+  free(line);
+  fclose(f);
+  if (st == CHS_OK && ncols == 0)
+    st = chs_error(CHS_ERR_CONFIG, "%s: empty design (expected a header of config keys)", s->design);
+  if (st == CHS_OK && n == 0)
+    st = chs_error(CHS_ERR_CONFIG, "%s: the design has a header but no rows", s->design);
+  if (st != CHS_OK) {
+    for (int r = 0; r < n; r++) {
+      for (int c = 0; c < ncols; c++) free(rows[r][c]);
+      free(rows[r]);
+    }
+    free(rows);
+    return st;
+  }
+  for (int c = 0; c < ncols; c++) s->key[s->nkeys++] = &cols->e[c];
+  s->samples = n;
+  *samples_out = rows;
+  return CHS_OK;
+}
+
 static chs_status parse_int_key(const chs_sweep_spec *s, const char *section, const char *key, int lo,
                                 int hi, int def, int *out)
 {
@@ -268,7 +369,7 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
   CHS_CHECK(chs_ini_read(path, &s->ini));
   const chs_ini *ini = &s->ini;
   CHS_CHECK(chs_ini_check_sections(ini, "sweep|values|lhs|set|slurm"));
-  CHS_CHECK(chs_ini_check_keys(ini, "sweep", "name|base|samples|seed"));
+  CHS_CHECK(chs_ini_check_keys(ini, "sweep", "name|base|samples|seed|design"));
   CHS_CHECK(chs_ini_check_keys(ini, "slurm", "throttle|time|ntasks|cpus_per_task|partition|account|mem|mpi|rows_per_task|sbatch"));
 
   CHS_CHECK(chs_ini_name_and_base(ini, path, "sweep", "row", s->name, sizeof s->name, s->base,
@@ -335,14 +436,26 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
         CHS_CHECK(lhs_bounds(s, e, &bounds[k - s->ngrid_keys]));
     }
   int nlhs = s->nkeys - s->ngrid_keys;
-  e = chs_ini_find(ini, "sweep", "samples");
-  if (nlhs > 0 && !e)
+  const chs_ini_entry *de = chs_ini_find(ini, "sweep", "design");
+  char ***design = NULL;
+  if (de) {
+    if (nlhs > 0)
+      return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] design and [lhs] exclude each other (the "
+                       "design's rows take the place of the LHS samples)", path, de->line);
+    if ((e = chs_ini_find(ini, "sweep", "samples")))
+      return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] samples is for [lhs]; with a design every "
+                       "row of %s is a sample", path, e->line, de->value);
+    CHS_CHECK(design_read(s, de, &design));
+    nlhs = s->nkeys - s->ngrid_keys;
+  }
+  e = de ? NULL : chs_ini_find(ini, "sweep", "samples");
+  if (nlhs > 0 && !e && !design)
     return chs_error(CHS_ERR_CONFIG, "%s: [lhs] needs [sweep] samples = N (the number of Latin "
                      "hypercube samples)", path);
   if (nlhs == 0 && e)
     return chs_error(CHS_ERR_CONFIG, "%s:%d [sweep] samples is for Latin hypercube sampling, but "
                      "there is no [lhs] section", path, e->line);
-  CHS_CHECK(parse_int_key(s, "sweep", "samples", 1, MAX_ROWS, 1, &s->samples));
+  if (!design) CHS_CHECK(parse_int_key(s, "sweep", "samples", 1, MAX_ROWS, 1, &s->samples));
   if (s->nkeys == 0)
     return chs_error(CHS_ERR_CONFIG, "%s: nothing to sweep: add a [values] or [lhs] section", path);
   if (grid_rows * s->samples > MAX_ROWS)
@@ -353,15 +466,16 @@ chs_status chs_sweep_spec_read(const char *path, const char *models_dir, chs_swe
   s->n = (int)grid_rows * s->samples;
   s->cell = calloc((size_t)s->n, sizeof *s->cell);
   s->run = calloc((size_t)s->n, sizeof *s->run);
-  char ***lhs = calloc((size_t)s->samples, sizeof *lhs);
+  char ***lhs = design ? design : calloc((size_t)s->samples, sizeof *lhs);
   if (!s->cell || !s->run || !lhs) {
     free(lhs);
     return chs_error(CHS_ERR_NOMEM, "out of memory");
   }
   chs_status st = CHS_OK;
   for (int i = 0; i < s->samples && st == CHS_OK; i++)
-    if (!(lhs[i] = calloc((size_t)nlhs + 1, sizeof **lhs))) st = chs_error(CHS_ERR_NOMEM, "out of memory");
-  if (st == CHS_OK && nlhs > 0) st = lhs_fill(s, bounds, lhs);
+    if (!design && !(lhs[i] = calloc((size_t)nlhs + 1, sizeof **lhs)))
+      st = chs_error(CHS_ERR_NOMEM, "out of memory");
+  if (st == CHS_OK && nlhs > 0 && !design) st = lhs_fill(s, bounds, lhs);
   int width = 4;
   for (int m = s->n - 1; m >= 10000; m /= 10) width++;
   for (int r = 0; r < s->n && st == CHS_OK; r++) {

@@ -19,7 +19,7 @@ typedef struct {
   const char *models_dir;      /* NULL: default */
   char name[CHS_STR_MAX];      /* [sweep] name, else the file's stem */
   char base[CHS_PATH_MAX];     /* the run config, resolved beside the sweep file */
-  int samples;                 /* LHS samples (1 when there is no [lhs]) */
+  int samples;                 /* LHS samples or design rows (1 when neither) */
   uint64_t seed;               /* [sweep] seed (default 1) */
   int nkeys, ngrid_keys;       /* swept keys: [values] keys first, then [lhs] keys */
   const chs_ini_entry *key[CHS_SWEEP_MAX_KEYS];
@@ -35,6 +35,10 @@ typedef struct {
   char time[32], partition[64], account[64], mem[32], mpi[32];
   int rows_per_task;           /* rows run one after another by each array task (K) */
   char sbatch[512];            /* extra sbatch options, each becomes an #SBATCH line */
+  /* [sweep] design = FILE.csv: an external design, one row per sample, its columns
+   * config keys (they follow the [values] keys, like [lhs] keys) */
+  char design[CHS_PATH_MAX];
+  chs_ini design_cols;         /* one entry per column: section "design", line 1 */
 } chs_sweep_spec;
 
 /* Reads and expands the file; every swept value and every [set] override is checked
