@@ -301,7 +301,7 @@ def plot_compare(study, out, colour_by=None, style_by=None, dpi=110):
         labels += lbls
     if target is not None:
         handles += [Line2D([], [], lw=0), target]
-        labels += [" ", "intra-articular retention\ntarget (MODEL.md §8)"]
+        labels += [" ", "intra-articular retention\ntarget (docs/model.md)"]
     fs = 10 if len(labels) <= 28 else (8.5 if len(labels) <= 40 else 7)
     ncol = 1 if len(labels) <= 40 else 2
     leg = lax.legend(handles, labels, loc="upper left", fontsize=fs, frameon=False, ncol=ncol,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plot one chondrosim run: the outcome metrics of MODEL.md section 7 over time, and depth and
+"""Plot one chondrosim run: the outcome metrics of docs/model.md over time, and depth and
 radial (lateral) profiles of collagen II, fibrous collagen, proteoglycan and MSCs at the
 clinic visits (6 weeks, 3, 6, 12 and 24 months) found among the run's output times.
 
@@ -464,7 +464,7 @@ def plot_metrics(sub, run, visits):
     m, t = run.metrics, run.mtime
     end = t[-1] if t.size else (run.times[-1] if run.times.size else 1.0)
     axes = sub.subplots(2, 4, sharex=True)
-    sub.suptitle("Outcomes over time (MODEL.md §7; grey lines: profile times below)", fontsize=13, fontweight="bold")
+    sub.suptitle("Outcomes over time (docs/model.md; grey lines: profile times below)", fontsize=13, fontweight="bold")
 
     def series(ax, key, title, ylabel=None, color="C0", ylim01=False, **kw):
         if key not in m:
@@ -520,9 +520,9 @@ def plot_metrics(sub, run, visits):
         if s is not None and np.isfinite(positive(s)).any():
             ax.plot(months(t), positive(s), color=col, ls=ls, lw=2, label=lab)
     if ax.lines and run.config.get("therapy.route") == "intra_articular":
-        # MODEL.md section 8, target 2: ~15 % at 1 month, ~1.5 % at 6 months
+        # docs/model.md, target 2: ~15 % at 1 month, ~1.5 % at 6 months
         ax.plot(months(np.array([30.0, 180.0])), [0.15, 0.015], "s", color="0.35", mfc="none", ms=8,
-                mew=1.5, label="target (MODEL.md §8)")
+                mew=1.5, label="target (docs/model.md)")
     if ax.lines:
         ax.set_yscale("log")
         log_floor(ax, [total, tissue, fluid])

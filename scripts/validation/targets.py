@@ -6,7 +6,7 @@
     type = M                     ; NH natural history, M mechanism/biology, T trial outcome
     observation = what was observed, in words
     source = Toupet 2013 (B1) [A]
-    from = v2 V10; MODEL.md 8.2  ; which target list(s) it comes from
+    from = v2 V10; v1 calibration target 2  ; which target list(s) it comes from
     hard = yes                   ; default for its checks
     quick = grid.nx = 20         ; overrides for --quick, every scenario (one per line)
     needs = ...                  ; optional: "NOT RUN: needs <x>" unconditionally (a mechanism

@@ -1,4 +1,4 @@
-/* Run output with parallel HDF5 (layout: notes/ecosystem.md §1.3, DESIGN.md "Output contract").
+/* Run output with parallel HDF5 (layout: README, Output).
  *
  * Parallel rules this file follows:
  *  - every rank makes the same metadata calls (create group/dataset/attribute, set_extent)

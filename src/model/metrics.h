@@ -1,4 +1,4 @@
-/* Outcome metrics of MODEL.md §7 plus per-field totals, lesion means and minima
+/* Outcome metrics of docs/model.md plus per-field totals, lesion means and minima
  * (minima show any negative overshoot of the integrator). Collective: reductions. */
 #ifndef CHS_METRICS_H
 #define CHS_METRICS_H

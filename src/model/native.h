@@ -1,4 +1,4 @@
-/* The native tissue state (MODEL.md §4 invariant): the steady state of an intact column
+/* The native tissue state (docs/model.md): the steady state of an intact column
  * of cartilage in a quiet joint, on the run's own depth grid. Chondrocytes sit at c0,
  * the matrix at its local equilibrium, the solutes at their steady profiles; the
  * carrying capacity c_max(z) is derived so that c0 is an equilibrium. Because it is the

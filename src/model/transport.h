@@ -1,4 +1,4 @@
-/* Diffusion of cells and solutes (MODEL.md §3–4): conservative cell-centred finite
+/* Diffusion of cells and solutes (docs/model.md): conservative cell-centred finite
  * volumes, harmonic-mean face coefficients, matrix-dependent diffusivities, and the
  * boundary conditions of the articular surface (Robin to the fluid) and the bone. */
 #ifndef CHS_TRANSPORT_H

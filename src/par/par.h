@@ -18,7 +18,7 @@ void chs_par_abort(int code);
 
 /* A Cartesian process grid over the decomposed axes. The depth axis z is never split:
  * every rank holds whole columns, so column preconditioners are exact and results do not
- * depend on the decomposition (see DESIGN.md, Parallelism). */
+ * depend on the decomposition (README, Numerics and verification). */
 typedef struct chs_par {
   int rank, size;
   int dims[3];   /* processes along x, y, z (z is always 1) */

@@ -1,5 +1,5 @@
 /* The metrics time series of a run (every accepted step) and the derived scalars of
- * MODEL.md §7 written to summary.csv. */
+ * docs/model.md written to summary.csv. */
 #ifndef CHS_SUMMARY_H
 #define CHS_SUMMARY_H
 

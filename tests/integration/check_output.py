@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Checks one finished chondrosim run directory against the output contract of
-DESIGN.md ("Output contract") and a few physical sanity rules of MODEL.md §4/§7.
+the README's output layout and a few physical sanity rules of docs/model.md.
 
 usage: /usr/bin/python3 check_output.py RUN_DIR RUN_NAME --times "0 14 42 90"
            --nx 20 --ny 1 --nz 8 [--width 10] [--thickness 2.4] [--ranks 1] [--threads 2]

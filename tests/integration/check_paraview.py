@@ -4,7 +4,7 @@ from the HDF5 file.
 
 usage: pvpython check_paraview.py /abs/path/run.xdmf expect.json
 
-Xdmf3ReaderS needs a path with a directory part (notes/ecosystem.md §1.3): the script
+Xdmf3ReaderS needs a path with a directory part (ParaView 5.11 behaviour): the script
 passes the absolute path to both readers. Exits 1 if any check failed.
 """
 import json

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Compares two chondrosim result files of the same scenario run with different numbers
-of ranks and threads (DESIGN.md, Parallelism: results do not depend on them beyond
+of ranks and threads (README, Parallelism: Parallelism: results do not depend on them beyond
 round-off).
 
 usage: /usr/bin/python3 compare_runs.py A.h5 B.h5 [--tol 1e-8] [--ranks RA RB]

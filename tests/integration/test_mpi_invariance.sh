@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Results must not depend on the number of ranks or threads beyond round-off (DESIGN.md,
+# Results must not depend on the number of ranks or threads beyond round-off (README, Parallelism:
 # Parallelism). The same coarse scenario on
 #   1 rank x 1 thread   vs  2 ranks x 2 threads   (axisymmetric, x split)
 #   1 rank x 1 thread   vs  3 ranks x 1 thread    (grid.nx = 20: no divisibility rule)

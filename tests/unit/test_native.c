@@ -35,7 +35,7 @@ static chs_status solve(const char *const *sets, int nz, chs_native *nat)
                           g_cfg.patient_quiet_inflammation, nat);
 }
 
-/* Diffusivity of field f in a cell with state u (MODEL.md §3, written out here). */
+/* Diffusivity of field f in a cell with state u (docs/model.md, written out here). */
 static double diffusivity(const double *u, int f)
 {
   const chs_config *q = &g_cfg;
