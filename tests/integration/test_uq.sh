@@ -76,7 +76,7 @@ for j in range(4):  # common random numbers: row j and row 4 + j carry the same 
     a, b = man[j], man[4 + j]
     if a["therapy.dose"] != "1e7" or b["therapy.dose"] != "5e7": bad.append(f"scenario order at draw {j}")
     if any(a[k] != b[k] or a[k] != design[j][k] for k in keys): bad.append(f"draw {j} differs between scenarios")
-lim = {"msc.delta": (0.05, 0.16), "joint.k_att": (0.05, 0.2), "patient.age": (45, 70),
+lim = {"msc.delta": (0.05, 0.16), "joint.k_att": (0.15, 0.6), "patient.age": (45, 70),
        "patient.inflammation": (0.5, 3), "lesion.radius": (5.6, 11.3), "lesion.depth": (1.2, 2.4)}
 for r in design:
     for k, (lo, hi) in lim.items():

@@ -29,7 +29,7 @@ nkeys=$(grep -c '^[a-zA-Z_0-9]* *=' "$SRC/models/priors.ini")
 expect '[ "$nprior" -eq "$nkeys" ] && [ "$nprior" -gt 40 ]' "it lists all $nkeys priors of models/priors.ini ($nprior listed)"
 expect 'has priors.out "every [G]-tagged key of" && ! has priors.out "WARNING"' \
   "every [G]-tagged key of base.ini has a prior, and every base.ini value lies inside its prior"
-expect 'grep -q "^msc.delta  *loguniform 0.05 0.16  *0.08 " priors.out' "msc.delta: loguniform 0.05 0.16 around base.ini's 0.08"
+expect 'grep -q "^msc.delta  *loguniform 0.05 0.16  *0.05 " priors.out' "msc.delta: loguniform 0.05 0.16 holds base.ini's 0.05"
 
 # A models directory whose priors.ini / cohort we break one line at a time.
 mkdir -p models && cp -r "$SRC/models/." models/
@@ -66,7 +66,7 @@ printf '; nothing\n' >models/priors.ini
 expect '[ $rc -eq 3 ] && has none.err "no priors"' "a priors file without priors is refused"
 printf '[msc]\ndelta = uniform 0.05 0.1 "[G] x"\n' >models/priors.ini
 "$BIN" info --priors --models models >some.out 2>some.err; rc=$?
-expect '[ $rc -eq 0 ] && has some.out "[G]-tagged keys of models/base.ini without a prior" && has some.out "  joint.k_att = 0.1"' \
+expect '[ $rc -eq 0 ] && has some.out "[G]-tagged keys of models/base.ini without a prior" && has some.out "  joint.k_att = 0.3"' \
   "a partial priors file: the [G] keys without a prior are listed"
 cp "$SRC/models/priors.ini" models/priors.ini
 
