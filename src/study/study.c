@@ -66,8 +66,7 @@ const char *chs_summary_columns(void)
   return cols;
 }
 
-/* Is `name` a column of summary.csv (other than the run name)? */
-static int is_summary_column(const char *name)
+int chs_summary_has_column(const char *name)
 {
   char cols[2048];
   snprintf(cols, sizeof cols, "%s", chs_summary_columns());
@@ -126,7 +125,7 @@ static chs_status parse_study(const char *path, const char *models_dir, study *s
   const chs_ini_entry *e;
   e = chs_ini_find(ini, "study", "rank_by");
   snprintf(s->rank_by, sizeof s->rank_by, "%s", e && *e->value ? e->value : "fill_12mo");
-  if (!is_summary_column(s->rank_by))
+  if (!chs_summary_has_column(s->rank_by))
     return chs_error(CHS_ERR_CONFIG, "%s:%d [study] rank_by = '%s' is not a summary column; "
                      "allowed: %s", path, e ? e->line : 0, s->rank_by, chs_summary_columns() + 4);
 

@@ -44,5 +44,7 @@ chs_status chs_compare(const char *study_path, const chs_compare_options *opt);
 
 /* The columns of summary.csv, comma-separated (what rank_by may name). */
 const char *chs_summary_columns(void);
+/* Is `name` a column of summary.csv (other than the run name)? */
+int chs_summary_has_column(const char *name);
 
 #endif

@@ -82,15 +82,6 @@ static chs_status whole(const uq_study *u, const char *key, long lo, long hi, lo
   return CHS_OK;
 }
 
-static int is_summary_column(const char *name)
-{
-  char cols[2048];
-  snprintf(cols, sizeof cols, "%s", chs_summary_columns());
-  char *save = NULL;
-  for (char *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save))
-    if (strcmp(c, "run") && !strcmp(c, name)) return 1;
-  return 0;
-}
 
 static int is_metric(const char *name)
 {
@@ -192,7 +183,7 @@ static chs_status parse(uq_study *u, const char *path, const char *models)
                                   sizeof u->base));
   const chs_ini_entry *e = chs_ini_find(&u->ini, "study", "rank_by");
   snprintf(u->rank_by, sizeof u->rank_by, "%s", e && *e->value ? e->value : "fill_12mo");
-  if (!is_summary_column(u->rank_by))
+  if (!chs_summary_has_column(u->rank_by))
     return chs_error(CHS_ERR_CONFIG, "%s:%d [study] rank_by = '%s' is not a summary column; allowed: "
                      "%s", path, e ? e->line : 0, u->rank_by, chs_summary_columns() + 4);
   long v;
@@ -227,7 +218,7 @@ static chs_status parse(uq_study *u, const char *path, const char *models)
                          "better (default :higher)", path, find(u, "outcomes")->line, u->outcomes[i]);
       *colon = '\0';
     }
-    if (!is_summary_column(col))
+    if (!chs_summary_has_column(col))
       return chs_error(CHS_ERR_CONFIG, "%s:%d [uq] outcomes: '%s' is not a summary column; allowed: %s",
                        path, find(u, "outcomes")->line, col, chs_summary_columns() + 4);
   }
