@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config/config.h"
 
+#include "core/fsutil.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -296,10 +298,53 @@ chs_status chs_config_assign(chs_config *cfg, const char *key, const char *value
 /* ---------------------------------------------------------------- INI files */
 
 typedef struct {
+  char name[64];
+  int line;
+} seen_section;
+
+typedef struct {
   FILE *fp;
   int line;     /* inih reads one line per reader call, so this is the current line */
   int overlong; /* first line that did not fit inih's 200-character buffer, or 0 */
+  /* Section headers seen so far: a repeated [section] is an error (the second would
+   * silently override keys of the first). */
+  seen_section *sections;
+  int nsections, cap_sections;
+  int dup_line, dup_first; /* first repeated header and where it first appeared, or 0 */
+  char dup_name[64];
+  int nomem;
 } line_reader;
+
+static void note_section(line_reader *r, const char *s)
+{
+  while (isspace((unsigned char)*s)) s++;
+  if (*s != '[') return;
+  const char *close = strchr(s, ']');
+  if (!close) return; /* inih reports the line */
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)(close - s - 1), s + 1);
+  for (int i = 0; i < r->nsections; i++)
+    if (!strcmp(r->sections[i].name, name)) {
+      if (!r->dup_line) {
+        r->dup_line = r->line;
+        r->dup_first = r->sections[i].line;
+        snprintf(r->dup_name, sizeof r->dup_name, "%s", name);
+      }
+      return;
+    }
+  if (r->nsections == r->cap_sections) {
+    int cap = r->cap_sections ? 2 * r->cap_sections : 16;
+    seen_section *g = realloc(r->sections, sizeof *g * (size_t)cap);
+    if (!g) {
+      r->nomem = 1;
+      return;
+    }
+    r->sections = g;
+    r->cap_sections = cap;
+  }
+  snprintf(r->sections[r->nsections].name, sizeof r->sections[0].name, "%s", name);
+  r->sections[r->nsections++].line = r->line;
+}
 
 static char *read_line(char *str, int num, void *stream)
 {
@@ -309,13 +354,17 @@ static char *read_line(char *str, int num, void *stream)
   r->line++;
   size_t n = strlen(s);
   if (n == (size_t)num - 1 && s[n - 1] != '\n' && !feof(r->fp)) {
-    /* Cut lines would be read as two: drop the rest and report the line instead. */
+    /* Cut lines would be read as two: drop the rest and report the line instead. The
+     * input is a regular file (chs_open_regular), so the drain ends at its end; it also
+     * stops on a read error instead of retrying forever. */
     int c;
     while ((c = fgetc(r->fp)) != EOF && c != '\n') {
     }
     if (!r->overlong) r->overlong = r->line;
     s[0] = '\0';
+    if (c == EOF && ferror(r->fp)) return NULL;
   }
+  note_section(r, s);
   return s;
 }
 
@@ -347,8 +396,16 @@ static int collect(void *user, const char *section, const char *name, const char
     L->items = grown;
     L->cap = cap;
   }
-  entry *e = &L->items[L->n++];
+  entry *e = &L->items[L->n];
   snprintf(e->key, sizeof e->key, "%s%s%s", section, *section ? "." : "", name);
+  /* The same key twice in one file: the last would silently win. */
+  for (int i = 0; i < L->n; i++)
+    if (!strcmp(L->items[i].key, e->key)) {
+      L->status = chs_error(CHS_ERR_CONFIG, "%s:%d: key '%s' is given twice in this file (first "
+                            "at %s): keep one", L->path, L->reader->line, e->key, L->items[i].origin);
+      return 0;
+    }
+  L->n++;
   snprintf(e->value, sizeof e->value, "%s", value);
   snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, L->reader->line);
   if (!*section) {
@@ -358,17 +415,24 @@ static int collect(void *user, const char *section, const char *name, const char
   return 1;
 }
 
-static chs_status read_ini(const char *path, entry_list *L)
+static chs_status read_ini(const char *path, const char *what, entry_list *L)
 {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-  line_reader r = {fp, 0, 0};
+  FILE *fp;
+  CHS_CHECK(chs_open_regular(path, "r", what, CHS_ERR_CONFIG, &fp));
+  line_reader r = {.fp = fp};
   L->path = path;
   L->reader = &r;
   L->status = CHS_OK;
   int rc = ini_parse_stream(read_line, &r, collect, L);
+  int read_error = ferror(fp);
   fclose(fp);
+  free(r.sections);
+  if (r.nomem) return chs_error(CHS_ERR_NOMEM, "out of memory reading %s", path);
   if (L->status != CHS_OK) return L->status;
+  if (r.dup_line)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d: section [%s] appears twice in this file (first on "
+                     "line %d): merge the two", path, r.dup_line, r.dup_name, r.dup_first);
+  if (read_error) return chs_error(CHS_ERR_CONFIG, "%s %s: read error", what, path);
   if (r.overlong)
     return chs_error(CHS_ERR_CONFIG, "%s:%d: line longer than %d characters (the INI reader's "
                      "limit): split the value or shorten the comment", path, r.overlong,
@@ -391,7 +455,7 @@ static chs_status apply_entries(chs_config *cfg, const entry_list *L)
 static chs_status apply_file(chs_config *cfg, const char *path)
 {
   entry_list L = {0};
-  chs_status st = read_ini(path, &L);
+  chs_status st = read_ini(path, "model file", &L);
   if (st == CHS_OK) st = apply_entries(cfg, &L);
   free(L.items);
   return st;
@@ -468,6 +532,19 @@ static chs_status check_consistency(chs_config *cfg)
                        g_table[i].doc);
 
 #define ORIGIN(key) cfg->origin[chs_param_index(key)]
+  /* run.name is one directory below output.dir and a CSV field: checked before anything
+   * is created. */
+  const char *why = chs_plain_name_problem(cfg->run_name);
+  if (why)
+    return chs_error(CHS_ERR_CONFIG, "%s: run.name = '%s' is not a plain name: %s; allowed: "
+                     "one directory name, not '.' or '..', without '/', ',' or control characters",
+                     cfg->is_set[chs_param_index("run.name")] && strcmp(ORIGIN("run.name"), "default")
+                         ? ORIGIN("run.name")
+                         : cfg->config_path,
+                     cfg->run_name, why);
+  if (!cfg->output_dir[0])
+    return chs_error(CHS_ERR_CONFIG, "%s: output.dir is empty: name a directory (e.g. results)",
+                     ORIGIN("output.dir"));
   if (cfg->grid_geometry != CHS_GEOM_CARTESIAN3D && cfg->grid_ny != 1)
     return chs_error(CHS_ERR_CONFIG, "%s: grid.ny = %d but grid.geometry = %s is 2D; allowed: 1",
                      ORIGIN("grid.ny"), cfg->grid_ny,
@@ -568,7 +645,7 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
   /* The run config and --set are read first (so the source is known), applied last. */
   entry_list run = {0};
   chs_status st = CHS_OK;
-  if (config_path) st = read_ini(config_path, &run);
+  if (config_path) st = read_ini(config_path, "config file", &run);
   for (int i = 0; st == CHS_OK && i < nset; i++) {
     const char *eq = strchr(sets[i], '=');
     if (!eq || eq == sets[i]) {

@@ -59,6 +59,15 @@ static inline double chs_grid_center(const chs_grid *g, int a, int n)
   return g->origin[a] + ((double)n + 0.5) * g->h[a];
 }
 
+/* Reads a 0/1 lesion mask file: a PGM image (P2 text or P5 binary; maxval up to 65535,
+ * two bytes per sample big-endian above 255; 2D geometries, nx wide and nz high) or a
+ * text volume "nx ny nz" then nx*ny*nz values, x fastest (cartesian3d). Its size must be
+ * gn[3]; values after the last are an error, and so is a mask that marks no cell. The
+ * block lo/ln of the values goes to owned (x fastest; NULL: only check and count);
+ * *marked = cells with a non-zero value. */
+chs_status chs_mask_read(const char *path, int geometry, const int gn[3], const int lo[3],
+                         const int ln[3], unsigned char *owned, long *marked);
+
 /* Builds the lesion mask and volumes (collective: sums over ranks). */
 chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par);
 

@@ -338,3 +338,15 @@ void chs_halo_destroy(chs_halo **hp)
   free(h);
   *hp = NULL;
 }
+
+double chs_par_node_sum(void *comm, double v)
+{
+  MPI_Comm node;
+  if (MPI_Comm_split_type(as_comm(comm), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) !=
+      MPI_SUCCESS)
+    return v;
+  double sum = v;
+  MPI_Allreduce(&v, &sum, 1, MPI_DOUBLE, MPI_SUM, node);
+  MPI_Comm_free(&node);
+  return sum;
+}

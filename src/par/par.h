@@ -46,6 +46,10 @@ void chs_par_comm_max_int(void *comm, int *v, int n);
  * Collective over the world. */
 int chs_par_node_sharing(const unsigned char *mask, int bytes);
 
+/* Collective over comm (NULL = world): the sum of v over the ranks of comm that share
+ * this rank's node (memory), e.g. the bytes a run needs on this node. */
+double chs_par_node_sum(void *comm, double v);
+
 /* Block distribution of n cells over p ranks: the first n % p ranks get one more. */
 void chs_par_block(int n, int p, int coord, int *lo, int *count);
 

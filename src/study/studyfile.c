@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "study/studyfile.h"
 
+#include "core/fsutil.h"
+
 #define CHS_PATH_MAX_STUDY 4096
 
 #include <ctype.h>
@@ -63,9 +65,11 @@ chs_status chs_ini_read(const char *path, chs_ini *ini)
 {
   memset(ini, 0, sizeof *ini);
   ini->path = path;
-  FILE *f = fopen(path, "r");
-  if (!f) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  CHS_CHECK(chs_open_regular(path, "r", "study/sweep file", CHS_ERR_CONFIG, &f));
   char section[64] = "";
+  char seen[64][64]; /* section headers so far: a repeated one is an error */
+  int seen_line[64], nseen = 0;
   char *buf = NULL;
   size_t cap = 0;
   int line = 0;
@@ -87,6 +91,14 @@ chs_status chs_ini_read(const char *path, chs_ini *ini)
         break;
       }
       snprintf(section, sizeof section, "%s", name);
+      for (int i = 0; i < nseen && st == CHS_OK; i++)
+        if (!strcmp(seen[i], name))
+          st = chs_error(CHS_ERR_CONFIG, "%s:%d: section [%s] appears twice in this file (first on "
+                         "line %d): merge the two", path, line, name, seen_line[i]);
+      if (nseen < 64) {
+        snprintf(seen[nseen], sizeof seen[0], "%s", name);
+        seen_line[nseen++] = line;
+      }
       continue;
     }
     char *eq = strchr(s, '=');
@@ -395,8 +407,8 @@ chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const cha
     snprintf(name, name_len, "%s", e->value);
   else
     chs_path_stem(path, name, name_len);
-  for (const char *p = name; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
+  for (const char *p = name; *p || !strcmp(name, ".") || !strcmp(name, ".."); p++)
+    if (!*p || (!isalnum((unsigned char)*p) && !strchr("._+-", *p)))
       return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] name = '%s': use letters, digits and . _ + - "
                        "only (it names a directory)", path, e ? e->line : 0, section, name);
   e = chs_ini_find(ini, section, "base");
@@ -407,5 +419,11 @@ chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const cha
   if (access(base, R_OK) != 0)
     return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] base = %s: cannot read %s", path, e->line, section,
                      e->value, base);
+  if (chs_check_regular(base, "base config", CHS_ERR_CONFIG) != CHS_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", chs_error_message());
+    chs_error_clear();
+    return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] base = %s: %s", path, e->line, section, e->value, msg);
+  }
   return CHS_OK;
 }
