@@ -9,6 +9,7 @@
 #include <ini.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -808,4 +809,31 @@ void chs_config_print_table(FILE *out)
     if (p->unit && *p->unit && strcmp(p->unit, "1")) fprintf(out, " %s", p->unit);
     fprintf(out, "\n    %s\n", p->doc);
   }
+}
+
+/* ---------------------------------------------------------------- fingerprint */
+
+void chs_config_text_fingerprint(const char *text, char out[17])
+{
+  /* FNV-1a over the lines that are not comments (the origins may change, e.g. a key
+   * moved to another line, without changing the configuration). */
+  uint64_t h = 1469598103934665603ull;
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+    if (*p != ';')
+      for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    p += n;
+  }
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+chs_status chs_config_fingerprint(const chs_config *cfg, char out[17])
+{
+  char *text = chs_config_to_text(cfg);
+  if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory (configuration text)");
+  chs_config_text_fingerprint(text, out);
+  free(text);
+  return CHS_OK;
 }

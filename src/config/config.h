@@ -87,6 +87,13 @@ const char *chs_config_enum_name(const char *key, int value);
 /* The effective configuration as INI text, every key with its origin; caller frees. */
 char *chs_config_to_text(const chs_config *cfg);
 
+/* A fingerprint (16 hex digits) of the full effective configuration: every key's value as
+ * chs_config_to_text writes it, origins left out. A run's config.ini gives the same
+ * fingerprint through chs_config_text_fingerprint, so a study can tell whether a finished
+ * run was made with the configuration it would use now. */
+chs_status chs_config_fingerprint(const chs_config *cfg, char out[17]);
+void chs_config_text_fingerprint(const char *text, char out[17]);
+
 /* `chondrosim info --params`: the table as a readable list. */
 void chs_config_print_table(FILE *out);
 

@@ -328,6 +328,8 @@ static chs_status time_loop(run_state *rs, double wall0)
 static chs_status resume_from(run_state *rs, chs_checkpoint *ck, const char *path)
 {
   const chs_config *cfg = rs->cfg;
+  /* Every rank checks: a FIFO or device would block or feed HDF5 garbage. */
+  CHS_CHECK(chs_par_agree(rs->par, chs_check_regular(path, "--restart checkpoint", CHS_ERR_IO)));
   CHS_CHECK(chs_checkpoint_read(path, cfg, rs->model, rs->y, ck));
   if (ck->t > cfg->run_end_time)
     return chs_error(CHS_ERR_CONFIG,
