@@ -170,6 +170,8 @@ static chs_status cmd_check(cli *c, chs_config *cfg)
     int lo[3] = {0, 0, 0};
     long marked;
     CHS_CHECK(chs_mask_read(cfg->lesion_mask_file, cfg->grid_geometry, gn, lo, gn, NULL, &marked));
+    chs_log(CHS_LOG_INFO, "lesion.mask_file = %s: %ld of %ld cells marked as lesion",
+            cfg->lesion_mask_file, marked, (long)gn[0] * gn[1] * gn[2]);
   }
   double need = chs_memory_cells(cfg) * chs_memory_per_cell(cfg);
   CHS_CHECK(chs_memory_check(cfg, need, chs_available_memory(), "this machine"));
