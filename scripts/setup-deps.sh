@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libsundials-dev libinih-dev libcriterion-dev
   python3-numpy python3-h5py python3-matplotlib)
-test_pkgs=(paraview python3-paraview)
+test_pkgs=(paraview python3-paraview clang)   # clang: libFuzzer (scripts/fuzz.sh)
 slurm_pkgs=(slurmctld slurmd slurm-client)
 
 want=("${build_pkgs[@]}")

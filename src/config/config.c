@@ -686,7 +686,7 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
     if (chs_param_index(run.items[i].key) < 0)
       st = chs_config_assign(cfg, run.items[i].key, run.items[i].value, run.items[i].origin);
 
-  char path[CHS_PATH_MAX + 64];
+  char path[2 * CHS_PATH_MAX];
   if (st == CHS_OK) {
     snprintf(path, sizeof path, "%s/base.ini", cfg->models_dir);
     st = apply_file(cfg, path);

@@ -49,8 +49,6 @@ const char *chs_par_library_version(void)
   return buf;
 }
 
-void chs_par_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
-
 void chs_par_block(int n, int p, int coord, int *lo, int *count)
 {
   int base = n / p, extra = n % p;
@@ -199,11 +197,6 @@ void chs_par_sum(const chs_par *p, double *v, int n)
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, *(MPI_Comm *)p->comm);
 }
 
-void chs_par_max(const chs_par *p, double *v, int n)
-{
-  MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, *(MPI_Comm *)p->comm);
-}
-
 void chs_par_min(const chs_par *p, double *v, int n)
 {
   MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MIN, *(MPI_Comm *)p->comm);
@@ -220,8 +213,6 @@ chs_status chs_par_agree(const chs_par *p, chs_status local)
   MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)p->comm);
   return (chs_status)v;
 }
-
-void chs_par_barrier(const chs_par *p) { MPI_Barrier(*(MPI_Comm *)p->comm); }
 
 void chs_par_bcast(const chs_par *p, void *buf, int bytes)
 {

@@ -13,8 +13,6 @@ int chs_par_world_rank(void);
 int chs_par_world_size(void);
 /* "Open MPI v4.1.4, ..." (first line). */
 const char *chs_par_library_version(void);
-/* Abort every rank (only main uses this, when ranks disagree after a failure). */
-void chs_par_abort(int code);
 
 /* A Cartesian process grid over the decomposed axes. The depth axis z is never split:
  * every rank holds whole columns, so column preconditioners are exact and results do not
@@ -55,14 +53,12 @@ void chs_par_block(int n, int p, int coord, int *lo, int *count);
 
 /* Reductions over the process grid (in place, n values). */
 void chs_par_sum(const chs_par *p, double *v, int n);
-void chs_par_max(const chs_par *p, double *v, int n);
 void chs_par_min(const chs_par *p, double *v, int n);
 /* Integer maximum over the process grid (in place, n values): e.g. "did any rank get a
  * signal", so that every rank takes the same branch. */
 void chs_par_max_int(const chs_par *p, int *v, int n);
 /* Every rank learns whether any rank failed: returns the largest status. */
 chs_status chs_par_agree(const chs_par *p, chs_status local);
-void chs_par_barrier(const chs_par *p);
 /* Rank 0's bytes to every rank (so collective HDF5 attributes agree across nodes). */
 void chs_par_bcast(const chs_par *p, void *buf, int bytes);
 
