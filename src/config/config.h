@@ -23,12 +23,9 @@ typedef struct {
 
 typedef enum { CHS_PT_REAL, CHS_PT_INT, CHS_PT_STRING, CHS_PT_ENUM, CHS_PT_LIST, CHS_PT_BOOL } chs_param_type;
 
-/* Enum values follow the order of the choices in params.h. */
-enum { CHS_GEOM_AXISYMMETRIC, CHS_GEOM_CARTESIAN2D, CHS_GEOM_CARTESIAN3D };
-enum { CHS_LESION_NONE, CHS_LESION_CYLINDER, CHS_LESION_ELLIPSOID, CHS_LESION_MASK, CHS_LESION_DIFFUSE };
-enum { CHS_ROUTE_NONE, CHS_ROUTE_INTRALESIONAL, CHS_ROUTE_INTRA_ARTICULAR, CHS_ROUTE_SUBCHONDRAL };
-enum { CHS_PC_NONE, CHS_PC_BLOCK, CHS_PC_COLUMN };
-enum { CHS_CELLS_MSC, CHS_CELLS_CHONDROCYTE };
+/* The enum constants (CHS_GEOM_*, CHS_LESION_*, CHS_ROUTE_*, CHS_PC_*, CHS_CELLS_*), in
+ * the order of the choices in params.h: generated from its rows (cmake/gen_enums.cmake). */
+#include "chs_enums.h"
 
 #define CHS_X_COUNT(...) +1
 enum { CHS_NPARAMS = 0 CHS_PARAMS(CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT) };
