@@ -398,9 +398,15 @@ int main(int argc, char **argv)
 
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */
-    if (chs_par_world_rank() == 0)
-      fprintf(stderr, "chondrosim: %s: %s\n", st == CHS_ERR_INTERRUPTED ? "stopped" : "error",
-              *chs_error_message() ? chs_error_message() : chs_status_text(st));
+    if (chs_par_world_rank() == 0) {
+      /* Where in the source the error was raised: always for an internal error (a bug
+       * report needs it), else with CHONDROSIM_DEBUG=1. */
+      const char *dbg = getenv("CHONDROSIM_DEBUG");
+      int where = *chs_error_where() && (st == CHS_ERR_INTERNAL || (dbg && *dbg && strcmp(dbg, "0")));
+      fprintf(stderr, "chondrosim: %s: %s%s%s%s\n", st == CHS_ERR_INTERRUPTED ? "stopped" : "error",
+              *chs_error_message() ? chs_error_message() : chs_status_text(st),
+              where ? " [" : "", where ? chs_error_where() : "", where ? "]" : "");
+    }
   }
   free(c.sets);
   free(cfg);

@@ -1,6 +1,8 @@
 #include "par/par.h"
 
 #include <mpi.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,8 +211,24 @@ void chs_par_max_int(const chs_par *p, int *v, int n)
 
 chs_status chs_par_agree(const chs_par *p, chs_status local)
 {
+  MPI_Comm comm = *(MPI_Comm *)p->comm;
   int v = (int)local;
-  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)p->comm);
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, comm);
+  if (v == CHS_OK) return CHS_OK;
+  /* The lowest rank that failed with the agreed status tells the others why, so rank 0
+   * (which prints) shows the failing rank's message, not a generic one. */
+  int me = (int)local == v ? p->rank : INT_MAX, from = INT_MAX;
+  MPI_Allreduce(&me, &from, 1, MPI_INT, MPI_MIN, comm);
+  char msg[1024] = "";
+  if (p->rank == from) snprintf(msg, sizeof msg, "%s", chs_error_message());
+  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, from, comm);
+  if ((int)local != v) {
+    chs_error_clear();
+    if (msg[0])
+      chs_error((chs_status)v, "rank %d: %s", from, msg);
+    else
+      chs_error((chs_status)v, "rank %d: %s", from, chs_status_text((chs_status)v));
+  }
   return (chs_status)v;
 }
 

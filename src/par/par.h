@@ -57,7 +57,8 @@ void chs_par_min(const chs_par *p, double *v, int n);
 /* Integer maximum over the process grid (in place, n values): e.g. "did any rank get a
  * signal", so that every rank takes the same branch. */
 void chs_par_max_int(const chs_par *p, int *v, int n);
-/* Every rank learns whether any rank failed: returns the largest status. */
+/* Every rank learns whether any rank failed: returns the largest status. A rank that did
+ * not fail with it gets the message of the lowest rank that did ("rank 2: ..."). */
 chs_status chs_par_agree(const chs_par *p, chs_status local);
 /* Rank 0's bytes to every rank (so collective HDF5 attributes agree across nodes). */
 void chs_par_bcast(const chs_par *p, void *buf, int bytes);
