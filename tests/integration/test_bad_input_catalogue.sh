@@ -124,7 +124,8 @@ while IFS='|' read -r cat name want frag cmd post; do
   n=$((n + 1))
   OUT=$WORK/out/case$n/out
   mkdir -p "$WORK/out/case$n"
-  export OUT
+  ERR=$WORK/out/case$n.stderr N=$n
+  export OUT ERR N
   (cd "$WORK/cwd" && timeout -k 5 "$LIMIT" bash -c "$cmd" >"$WORK/out/case$n.stdout" 2>"$WORK/out/case$n.stderr")
   rc=$?
   class=clear why=""
