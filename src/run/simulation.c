@@ -12,6 +12,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "grid/grid.h"
+#include "io/checkpoint_io.h"
 #include "io/output.h"
 #include "model/metrics.h"
 #include "model/model.h"
@@ -373,7 +374,7 @@ static chs_status setup_interrupted(const run_state *rs, const char *stage)
   chs_par_max_int(rs->par, &flag, 1);
   if (!flag) return CHS_OK;
   return chs_error(CHS_ERR_INTERRUPTED, "%s received during set-up (%s), before the first step: "
-                   "stopped; nothing was computed, so there is no checkpoint: run again",
+                   "nothing was computed, so there is no checkpoint; run again to start over",
                    chs_signal_name(flag), stage);
 }
 
@@ -426,6 +427,7 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   CHS_TRY(st, chs_grid_mark_lesion(rs.grid, cfg, rs.par), done);
   CHS_TRY(st, setup_interrupted(&rs, "grid"), done);
   CHS_TRY(st, chs_model_create(cfg, rs.grid, rs.par, &rs.model), done);
+  chs_test_pause("setup", 1); /* test hook: a signal during a (long) set-up */
   CHS_TRY(st, setup_interrupted(&rs, "model and native state"), done);
   CHS_TRY(st, chs_therapy_build(cfg, &rs.therapy), done);
   CHS_TRY(st, chs_series_init(&rs.series, CHS_NMETRICS), done);
