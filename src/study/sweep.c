@@ -96,9 +96,9 @@ static chs_status check_old_manifest(const chs_sweep_spec *s, const char *path, 
                      got < 0 ? "the sweep has more" : "the sweep has fewer", path);
       break;
     }
-    char *a[CHS_SWEEP_MAX_KEYS + 3], *b[CHS_SWEEP_MAX_KEYS + 3];
+    char *a[CHS_SWEEP_MAX_KEYS + 4], *b[CHS_SWEEP_MAX_KEYS + 4];
     char *old = line, *new = strndup(p, (size_t)(nl - p));
-    int na = chs_csv_split(old, a, CHS_SWEEP_MAX_KEYS + 3), nb = new ? chs_csv_split(new, b, CHS_SWEEP_MAX_KEYS + 3) : -1;
+    int na = chs_csv_split(old, a, CHS_SWEEP_MAX_KEYS + 4), nb = new ? chs_csv_split(new, b, CHS_SWEEP_MAX_KEYS + 4) : -1;
     /* The last field is the status, the one before it the fingerprint: both may differ
      * (a changed fingerprint re-runs the row). A manifest written before fingerprints
      * has no such column. */
