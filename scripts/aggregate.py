@@ -10,7 +10,10 @@ except the run name,
 one line per manifest row (summary columns empty for rows that are not done), and rewrites
 the manifest with the current statuses:
 
-  done     the run's summary.csv exists (the engine writes it last, atomically)
+  done     the run's summary.csv exists (the engine writes it last, atomically) and, when
+           the manifest has a fingerprint column, the run's config.ini has that fingerprint
+           (the row's full effective configuration; a result of an edited [set], base config
+           or model file is not done: `chondrosim sweep` runs it again)
   failed   status/<run>.failed exists (written when the row's run failed)
   pending  neither (never run, or still running)
 
@@ -35,9 +38,29 @@ def atomic_write(path, text):
     os.replace(tmp, path)
 
 
-def row_status(sweep_dir, run):
+def config_fingerprint(path):
+    """FNV-1a (64 bit) over the lines of a run's config.ini that are not ';' comments: the
+    fingerprint chondrosim writes into the manifest (chs_config_text_fingerprint)."""
+    h = 1469598103934665603
+    with open(path, "rb") as f:
+        for line in f.read().splitlines(keepends=True):
+            if line.startswith(b";"):
+                continue
+            for byte in line:
+                h = ((h ^ byte) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
+def row_status(sweep_dir, run, fingerprint=None):
     if os.path.exists(os.path.join(sweep_dir, run, "summary.csv")):
-        return "done", ""
+        if not fingerprint:
+            return "done", ""
+        try:
+            if config_fingerprint(os.path.join(sweep_dir, run, "config.ini")) == fingerprint:
+                return "done", ""
+        except OSError:
+            pass
+        return "pending", "finished with another configuration (fingerprint differs): run the sweep again"
     failed = os.path.join(sweep_dir, "status", run + ".failed")
     if os.path.exists(failed):
         with open(failed) as f:
@@ -87,7 +110,8 @@ def main(argv):
                 print(f"aggregate.py: {manifest_path}: row {r[:1]} has {len(r)} fields, the header "
                       f"{len(header)}", file=sys.stderr)
                 return 2
-            status, why = row_status(sweep_dir, r[1])
+            fp = r[header.index("fingerprint")] if "fingerprint" in header else None
+            status, why = row_status(sweep_dir, r[1], fp)
             r[-1] = status
             values = {}
             if status == "done":

@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover
     sys.exit(f"{PROG}: error: {exc}. Run the plotting scripts with Debian's /usr/bin/python3 "
              "(apt-get install python3-numpy python3-matplotlib).")
 
-ID_COLUMNS = {"row", "id", "row_id", "index", "run", "name", "run_name", "scenario", "label", "dir", "path"}
+ID_COLUMNS = {"row", "id", "row_id", "index", "run", "name", "run_name", "scenario", "label", "dir", "path", "fingerprint"}
 SUMMARY_COLUMNS = [
     "end_day", "days_to_50pct_fill", "days_to_90pct_fill", "fill_6wk", "fill_6mo", "fill_12mo",
     "fill_24mo", "hyaline_6wk", "hyaline_6mo", "hyaline_12mo", "hyaline_24mo", "inflammation_auc",

@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake pkg-config git
   libsundials-dev libhypre-dev libinih-dev libcriterion-dev libnifti2-dev
   python3-numpy python3-h5py python3-matplotlib python3-pandas python3-xarray
   python3-scipy)   # scripts/calibrate.py, scripts/uq.py
-test_pkgs=(paraview python3-paraview xvfb xauth)
+test_pkgs=(paraview python3-paraview xvfb xauth clang)   # clang: libFuzzer (scripts/fuzz.sh)
 slurm_pkgs=(slurmctld slurmd slurm-client)
 
 want=("${build_pkgs[@]}")

@@ -10,12 +10,15 @@
 #include "chs_buildinfo.h"
 #include "config/config.h"
 #include "core/datadir.h"
+#include "core/fsutil.h"
+#include "grid/grid.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "core/status.h"
 #include "io/output.h"
 #include "par/par.h"
 #include "run/checkpoint.h"
+#include "run/memory.h"
 #include "run/simulation.h"
 #include "solve/integrator.h"
 #include "study/study.h"
@@ -112,8 +115,10 @@ static chs_status parse_args(int argc, char **argv, int first, cli *c, int want_
       const char *v = argv[++i];
       if (!strcmp(a, "--set"))
         c->sets[c->nset++] = v;
-      else if (!strcmp(a, "--out"))
+      else if (!strcmp(a, "--out")) {
+        if (!*v) return chs_error(CHS_ERR_USAGE, "--out '': name a directory (e.g. --out results)");
         c->out_dir = v;
+      }
       else
         c->models_dir = v;
     } else if (!strncmp(a, "--set=", 6))
@@ -183,9 +188,26 @@ static chs_status cmd_check(cli *c, chs_config *cfg)
     return CHS_OK;
   }
   CHS_CHECK(chs_config_load(cfg, c->config, c->models_dir, c->nset, c->sets));
-  chs_log(CHS_LOG_INFO, "%s: valid (run name '%s', %s, %d x %d x %d cells, %g days)", c->config,
-          cfg->run_name, chs_config_enum_name("grid.geometry", cfg->grid_geometry), cfg->grid_nx,
-          cfg->grid_ny, cfg->grid_nz, cfg->run_end_time);
+  /* What `run` would refuse after the configuration: an unreadable or empty mask, a grid
+   * that cannot fit in this machine's memory. */
+  if (cfg->lesion_shape == CHS_LESION_MASK) {
+    int gn[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1,
+                 cfg->grid_nz};
+    int is3d = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D;
+    double h[3] = {cfg->grid_width / gn[0], is3d ? cfg->grid_length / gn[1] : cfg->grid_width / gn[0],
+                   cfg->tissue_thickness / gn[2]}; /* as chs_grid_create sets them */
+    int lo[3] = {0, 0, 0};
+    long marked;
+    CHS_CHECK(chs_mask_read(cfg->lesion_mask_file, cfg->grid_geometry, gn, h, lo, gn, NULL, &marked));
+    chs_log(CHS_LOG_INFO, "lesion.mask_file = %s: %ld of %ld cells marked as lesion",
+            cfg->lesion_mask_file, marked, (long)gn[0] * gn[1] * gn[2]);
+  }
+  double need = chs_memory_cells(cfg) * chs_memory_per_cell(cfg);
+  CHS_CHECK(chs_memory_check(cfg, need, chs_available_memory(), "this machine"));
+  chs_log(CHS_LOG_INFO, "%s: valid (run name '%s', %s, %d x %d x %d cells, %g days, about %.3g MiB "
+          "of memory)", c->config, cfg->run_name,
+          chs_config_enum_name("grid.geometry", cfg->grid_geometry), cfg->grid_nx, cfg->grid_ny,
+          cfg->grid_nz, cfg->run_end_time, need / 1048576.0);
   return CHS_OK;
 }
 
@@ -311,7 +333,10 @@ static chs_status parse_study_args(int argc, char **argv, int sweep, study_cli *
     if (takes_value && i + 1 >= argc) return chs_error(CHS_ERR_USAGE, "%s needs a value", a);
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) c->help = 1;
     else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) c->quiet = 1;
-    else if (!strcmp(a, "--out")) c->out_dir = argv[++i];
+    else if (!strcmp(a, "--out")) {
+      c->out_dir = argv[++i];
+      if (!*c->out_dir) return chs_error(CHS_ERR_USAGE, "--out '': name a directory (e.g. --out results)");
+    }
     else if (!strcmp(a, "--models")) c->models_dir = argv[++i];
     else if (!sweep && !strcmp(a, "--groups")) CHS_CHECK(positive_arg(a, argv[++i], &c->groups));
     else if (sweep != 1 && !strcmp(a, "--no-plot")) c->no_plot = 1;
@@ -470,8 +495,11 @@ int main(int argc, char **argv)
   }
   chs_log_init(chs_par_world_rank(), CHS_LOG_INFO);
   if (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep") ||
-      !strcmp(argv[1], "uq"))
+      !strcmp(argv[1], "uq")) {
+    /* SIGTERM, SIGUSR1 and SIGINT are honoured from here on (set-up included). */
+    chs_signals_install();
     setup_threads(argc, argv);
+  }
   cli c;
   memset(&c, 0, sizeof c);
   chs_config *cfg = calloc(1, sizeof *cfg);
@@ -505,9 +533,15 @@ int main(int argc, char **argv)
 
   if (st != CHS_OK) {
     /* Every rank reaches the same error; rank 0 reports it. */
-    if (chs_par_world_rank() == 0)
-      fprintf(stderr, "chondrosim: %s: %s\n", st == CHS_ERR_INTERRUPTED ? "stopped" : "error",
-              *chs_error_message() ? chs_error_message() : chs_status_text(st));
+    if (chs_par_world_rank() == 0) {
+      /* Where in the source the error was raised: always for an internal error (a bug
+       * report needs it), else with CHONDROSIM_DEBUG=1. */
+      const char *dbg = getenv("CHONDROSIM_DEBUG");
+      int where = *chs_error_where() && (st == CHS_ERR_INTERNAL || (dbg && *dbg && strcmp(dbg, "0")));
+      fprintf(stderr, "chondrosim: %s: %s%s%s%s\n", st == CHS_ERR_INTERRUPTED ? "stopped" : "error",
+              *chs_error_message() ? chs_error_message() : chs_status_text(st),
+              where ? " [" : "", where ? chs_error_where() : "", where ? "]" : "");
+    }
   }
   free(c.sets);
   free(cfg);

@@ -2,13 +2,14 @@
 #include "config/config.h"
 
 #include "config/composition.h"
+#include "core/fsutil.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,6 @@
 #include "core/log.h"
 
 /* Debian's libinih is built with INI_MAX_LINE = 200. */
-#define CHS_INI_LINE_MAX 200
 
 
 /* ---------------------------------------------------------------- the table */
@@ -302,30 +302,6 @@ chs_status chs_config_assign(chs_config *cfg, const char *key, const char *value
 
 /* ---------------------------------------------------------------- INI files */
 
-typedef struct {
-  FILE *fp;
-  int line;     /* inih reads one line per reader call, so this is the current line */
-  int overlong; /* first line that did not fit inih's 200-character buffer, or 0 */
-} line_reader;
-
-static char *read_line(char *str, int num, void *stream)
-{
-  line_reader *r = stream;
-  char *s = fgets(str, num, r->fp);
-  if (!s) return NULL;
-  r->line++;
-  size_t n = strlen(s);
-  if (n == (size_t)num - 1 && s[n - 1] != '\n' && !feof(r->fp)) {
-    /* Cut lines would be read as two: drop the rest and report the line instead. */
-    int c;
-    while ((c = fgetc(r->fp)) != EOF && c != '\n') {
-    }
-    if (!r->overlong) r->overlong = r->line;
-    s[0] = '\0';
-  }
-  return s;
-}
-
 /* Parsed entries are collected first, so the source file can be chosen from the run config. */
 typedef struct {
   char key[128];
@@ -337,56 +313,40 @@ typedef struct {
   entry *items;
   int n, cap;
   const char *path;
-  line_reader *reader;
-  chs_status status;
 } entry_list;
 
-static int collect(void *user, const char *section, const char *name, const char *value)
+static chs_status collect(void *user, const char *section, const char *name, const char *value,
+                          int line)
 {
   entry_list *L = user;
   if (L->n == L->cap) {
     int cap = L->cap ? 2 * L->cap : 64;
     entry *grown = realloc(L->items, sizeof(entry) * (size_t)cap);
-    if (!grown) {
-      L->status = chs_error(CHS_ERR_NOMEM, "out of memory reading %s", L->path);
-      return 0;
-    }
+    if (!grown) return chs_error(CHS_ERR_NOMEM, "out of memory reading %s", L->path);
     L->items = grown;
     L->cap = cap;
   }
-  entry *e = &L->items[L->n++];
+  entry *e = &L->items[L->n];
   snprintf(e->key, sizeof e->key, "%s%s%s", section, *section ? "." : "", name);
+  /* The same key twice in one file: the last would silently win. */
+  for (int i = 0; i < L->n; i++)
+    if (!strcmp(L->items[i].key, e->key))
+      return chs_error(CHS_ERR_CONFIG, "%s:%d: key '%s' is given twice in this file (first "
+                       "at %s): keep one", L->path, line, e->key, L->items[i].origin);
+  L->n++;
   snprintf(e->value, sizeof e->value, "%s", value);
-  chs_ini_cut_comment(e->value); /* inline " #" too: one dialect everywhere (ini_file.h) */
-  snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, L->reader->line);
-  if (!*section) {
-    L->status = chs_error(CHS_ERR_CONFIG, "%s: key '%s' is outside any [section]", e->origin, name);
-    return 0;
-  }
-  return 1;
+  snprintf(e->origin, sizeof e->origin, "%s:%d", L->path, line);
+  if (!*section)
+    return chs_error(CHS_ERR_CONFIG, "%s: key '%s' is outside any [section]", e->origin, name);
+  return CHS_OK;
 }
 
-static chs_status read_ini(const char *path, entry_list *L)
+/* The one INI dialect (config/ini_file.h): comments, continuation lines, the line limit,
+ * regular files only, a [section] or key given twice is an error. */
+static chs_status read_ini(const char *path, const char *what, entry_list *L)
 {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-  line_reader r = {fp, 0, 0};
   L->path = path;
-  L->reader = &r;
-  L->status = CHS_OK;
-  int rc = ini_parse_stream(read_line, &r, collect, L);
-  fclose(fp);
-  if (L->status != CHS_OK) return L->status;
-  if (r.overlong)
-    return chs_error(CHS_ERR_CONFIG, "%s:%d: line longer than %d characters (the INI reader's "
-                     "limit): split the value or shorten the comment", path, r.overlong,
-                     CHS_INI_LINE_MAX - 2);
-  if (rc > 0)
-    return chs_error(CHS_ERR_CONFIG,
-                     "%s:%d: cannot parse this line (expected 'key = value' or '[section]'; lines "
-                     "longer than 200 characters are not allowed)", path, rc);
-  if (rc < 0) return chs_error(CHS_ERR_CONFIG, "%s: cannot read the file", path);
-  return CHS_OK;
+  return chs_ini_parse(path, what, collect, L);
 }
 
 static chs_status apply_entries(chs_config *cfg, const entry_list *L)
@@ -399,7 +359,7 @@ static chs_status apply_entries(chs_config *cfg, const entry_list *L)
 static chs_status apply_file(chs_config *cfg, const char *path)
 {
   entry_list L = {0};
-  chs_status st = read_ini(path, &L);
+  chs_status st = read_ini(path, "model file", &L);
   if (st == CHS_OK) st = apply_entries(cfg, &L);
   free(L.items);
   return st;
@@ -506,6 +466,19 @@ static chs_status check_consistency(chs_config *cfg)
                        g_table[i].doc);
 
 #define ORIGIN(key) cfg->origin[chs_param_index(key)]
+  /* run.name is one directory below output.dir and a CSV field: checked before anything
+   * is created. */
+  const char *why = chs_plain_name_problem(cfg->run_name);
+  if (why)
+    return chs_error(CHS_ERR_CONFIG, "%s: run.name = '%s' is not a plain name: %s; allowed: "
+                     "one directory name, not '.' or '..', without '/', ',' or control characters",
+                     cfg->is_set[chs_param_index("run.name")] && strcmp(ORIGIN("run.name"), "default")
+                         ? ORIGIN("run.name")
+                         : cfg->config_path,
+                     cfg->run_name, why);
+  if (!cfg->output_dir[0])
+    return chs_error(CHS_ERR_CONFIG, "%s: output.dir is empty: name a directory (e.g. results)",
+                     ORIGIN("output.dir"));
   if (cfg->grid_geometry != CHS_GEOM_CARTESIAN3D && cfg->grid_ny != 1)
     return chs_error(CHS_ERR_CONFIG, "%s: grid.ny = %d but grid.geometry = %s is 2D; allowed: 1",
                      ORIGIN("grid.ny"), cfg->grid_ny,
@@ -608,7 +581,7 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
   /* The run config and --set are read first (so the source is known), applied last. */
   entry_list run = {0};
   chs_status st = CHS_OK;
-  if (config_path) st = read_ini(config_path, &run);
+  if (config_path) st = read_ini(config_path, "config file", &run);
   for (int i = 0; st == CHS_OK && i < nset; i++) {
     const char *eq = strchr(sets[i], '=');
     if (!eq || eq == sets[i]) {
@@ -648,7 +621,7 @@ chs_status chs_config_load(chs_config *cfg, const char *config_path, const char 
     if (chs_param_index(run.items[i].key) < 0)
       st = chs_config_assign(cfg, run.items[i].key, run.items[i].value, run.items[i].origin);
 
-  char path[CHS_PATH_MAX + 64];
+  char path[2 * CHS_PATH_MAX];
   if (st == CHS_OK) {
     snprintf(path, sizeof path, "%s/base.ini", cfg->models_dir);
     st = apply_file(cfg, path);
@@ -819,4 +792,31 @@ void chs_config_print_table_json(FILE *out)
     fprintf(out, "}%s\n", i + 1 < CHS_NPARAMS ? "," : "");
   }
   fputs("]\n", out);
+}
+
+/* ---------------------------------------------------------------- fingerprint */
+
+void chs_config_text_fingerprint(const char *text, char out[17])
+{
+  /* FNV-1a over the lines that are not comments (the origins may change, e.g. a key
+   * moved to another line, without changing the configuration). */
+  uint64_t h = 1469598103934665603ull;
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+    if (*p != ';')
+      for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    p += n;
+  }
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+chs_status chs_config_fingerprint(const chs_config *cfg, char out[17])
+{
+  char *text = chs_config_to_text(cfg);
+  if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory (configuration text)");
+  chs_config_text_fingerprint(text, out);
+  free(text);
+  return CHS_OK;
 }

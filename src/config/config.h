@@ -23,12 +23,9 @@ typedef struct {
 
 typedef enum { CHS_PT_REAL, CHS_PT_INT, CHS_PT_STRING, CHS_PT_ENUM, CHS_PT_LIST, CHS_PT_BOOL } chs_param_type;
 
-/* Enum values follow the order of the choices in params.h. */
-enum { CHS_GEOM_AXISYMMETRIC, CHS_GEOM_CARTESIAN2D, CHS_GEOM_CARTESIAN3D };
-enum { CHS_LESION_NONE, CHS_LESION_CYLINDER, CHS_LESION_ELLIPSOID, CHS_LESION_MASK, CHS_LESION_DIFFUSE };
-enum { CHS_ROUTE_NONE, CHS_ROUTE_INTRALESIONAL, CHS_ROUTE_INTRA_ARTICULAR, CHS_ROUTE_SUBCHONDRAL };
-enum { CHS_PC_NONE, CHS_PC_BLOCK, CHS_PC_COLUMN, CHS_PC_MG };
-enum { CHS_KL_NONE, CHS_KL_2, CHS_KL_3, CHS_KL_4 };
+/* The enum constants (CHS_GEOM_*, CHS_LESION_*, CHS_ROUTE_*, CHS_PC_*, ...), in
+ * the order of the choices in params.h: generated from its rows (cmake/gen_enums.cmake). */
+#include "chs_enums.h"
 
 #define CHS_X_COUNT(...) +1
 enum { CHS_NPARAMS = 0 CHS_PARAMS(CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT, CHS_X_COUNT) };
@@ -86,6 +83,13 @@ const char *chs_config_enum_name(const char *key, int value);
 
 /* The effective configuration as INI text, every key with its origin; caller frees. */
 char *chs_config_to_text(const chs_config *cfg);
+
+/* A fingerprint (16 hex digits) of the full effective configuration: every key's value as
+ * chs_config_to_text writes it, origins left out. A run's config.ini gives the same
+ * fingerprint through chs_config_text_fingerprint, so a study can tell whether a finished
+ * run was made with the configuration it would use now. */
+chs_status chs_config_fingerprint(const chs_config *cfg, char out[17]);
+void chs_config_text_fingerprint(const char *text, char out[17]);
 
 /* `chondrosim info --params`: the table as a readable list. */
 void chs_config_print_table(FILE *out);

@@ -1,9 +1,12 @@
 #include "config/ini_file.h"
 
+#include "core/fsutil.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LINE_MAX_INIH 200 /* INI_MAX_LINE of Debian's libinih, a compile-time option */
@@ -23,13 +26,57 @@ void chs_ini_cut_comment(char *value)
 }
 
 typedef struct {
+  char name[64];
+  int line;
+} seen_section;
+
+typedef struct {
   FILE *fp;
   int line;     /* inih reads one line per reader call, so this is the current line */
   int overlong; /* first line that did not fit inih's buffer, or 0 */
+  /* Section headers seen so far: a repeated [section] is an error (the second would
+   * silently override keys of the first, or in a study file be a second scenario of the
+   * same name). */
+  seen_section *sections;
+  int nsections, cap_sections;
+  int dup_line, dup_first; /* first repeated header and where it first appeared, or 0 */
+  char dup_name[64];
+  int nomem;
   chs_ini_handler h;
   void *user;
   chs_status stopped; /* the handler's status when it stopped the reading */
 } reader;
+
+static void note_section(reader *r, const char *s)
+{
+  while (isspace((unsigned char)*s)) s++;
+  if (*s != '[') return;
+  const char *close = strchr(s, ']');
+  if (!close) return; /* inih reports the line */
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)(close - s - 1), s + 1);
+  for (int i = 0; i < r->nsections; i++)
+    if (!strcmp(r->sections[i].name, name)) {
+      if (!r->dup_line) {
+        r->dup_line = r->line;
+        r->dup_first = r->sections[i].line;
+        snprintf(r->dup_name, sizeof r->dup_name, "%s", name);
+      }
+      return;
+    }
+  if (r->nsections == r->cap_sections) {
+    int cap = r->cap_sections ? 2 * r->cap_sections : 16;
+    seen_section *g = realloc(r->sections, sizeof *g * (size_t)cap);
+    if (!g) {
+      r->nomem = 1;
+      return;
+    }
+    r->sections = g;
+    r->cap_sections = cap;
+  }
+  snprintf(r->sections[r->nsections].name, sizeof r->sections[0].name, "%s", name);
+  r->sections[r->nsections++].line = r->line;
+}
 
 static char *read_line(char *str, int num, void *stream)
 {
@@ -39,13 +86,17 @@ static char *read_line(char *str, int num, void *stream)
   r->line++;
   size_t n = strlen(s);
   if (n == (size_t)num - 1 && s[n - 1] != '\n' && !feof(r->fp)) {
-    /* A cut line would be read as two: drop the rest and report the line instead. */
+    /* A cut line would be read as two: drop the rest and report the line instead. The
+     * input is a regular file (chs_open_regular), so the drain ends at its end; it also
+     * stops on a read error instead of retrying forever. */
     int c;
     while ((c = fgetc(r->fp)) != EOF && c != '\n') {
     }
     if (!r->overlong) r->overlong = r->line;
     s[0] = '\0';
+    if (c == EOF && ferror(r->fp)) return NULL;
   }
+  note_section(r, s);
   return s;
 }
 
@@ -59,14 +110,21 @@ static int on_key(void *user, const char *section, const char *key, const char *
   return r->stopped == CHS_OK;
 }
 
-chs_status chs_ini_parse(const char *path, chs_ini_handler h, void *user)
+chs_status chs_ini_parse(const char *path, const char *what, chs_ini_handler h, void *user)
 {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return chs_error(CHS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-  reader r = {fp, 0, 0, h, user, CHS_OK};
+  FILE *fp;
+  CHS_CHECK(chs_open_regular(path, "r", what, CHS_ERR_CONFIG, &fp));
+  reader r = {.fp = fp, .h = h, .user = user, .stopped = CHS_OK};
   int rc = ini_parse_stream(read_line, &r, on_key, &r);
+  int read_error = ferror(fp);
   fclose(fp);
+  free(r.sections);
+  if (r.nomem) return chs_error(CHS_ERR_NOMEM, "out of memory reading %s", path);
   if (r.stopped != CHS_OK) return r.stopped;
+  if (r.dup_line)
+    return chs_error(CHS_ERR_CONFIG, "%s:%d: section [%s] appears twice in this file (first on "
+                     "line %d): merge the two", path, r.dup_line, r.dup_name, r.dup_first);
+  if (read_error) return chs_error(CHS_ERR_CONFIG, "%s %s: read error", what, path);
   if (r.overlong)
     return chs_error(CHS_ERR_CONFIG, "%s:%d: line longer than %d characters (the INI reader's "
                      "limit): split the value or shorten the comment", path, r.overlong,

@@ -12,9 +12,10 @@ typedef chs_status (*chs_ini_handler)(void *user, const char *section, const cha
                                       const char *value, int line);
 
 /* Reads path and calls h for every key. CHS_ERR_CONFIG naming path:line for a line that is
- * not INI, a line over the limit, or a file that cannot be opened; the handler's own error
+ * not INI, a line over the limit, a [section] given twice, or a file that cannot be opened
+ * or is not a regular file (`what` names it: "config file", ...); the handler's own error
  * if it stopped. */
-chs_status chs_ini_parse(const char *path, chs_ini_handler h, void *user);
+chs_status chs_ini_parse(const char *path, const char *what, chs_ini_handler h, void *user);
 
 /* Cuts an inline " #" or " ;" comment (outside double quotes) and trailing blanks off a
  * value in place. libinih (as Debian builds it) cuts only " ;". */

@@ -27,10 +27,14 @@ const char *chs_status_text(chs_status s);
 int chs_status_exit_code(chs_status s);
 
 /* Records a message for the caller (the first one wins until chs_error_clear) and
- * returns s, so error paths read: return chs_error(CHS_ERR_CONFIG, "...", ...). */
-chs_status chs_error(chs_status s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+ * returns s, so error paths read: return chs_error(CHS_ERR_CONFIG, "...", ...). The
+ * source file and line of the call are recorded with it (chs_error_where). */
+chs_status chs_error_at(const char *file, int line, chs_status s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define chs_error(s, ...) chs_error_at(__FILE__, __LINE__, (s), __VA_ARGS__)
 const char *chs_error_message(void);
+/* Where the recorded message was raised, "src/io/output.c:412" (empty if none). */
+const char *chs_error_where(void);
 void chs_error_clear(void);
 
 #define CHS_CHECK(call)                \

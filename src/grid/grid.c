@@ -1,6 +1,8 @@
 #include "grid/grid.h"
 #include "grid/nifti_mask.h"
 
+#include "core/fsutil.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -98,86 +100,153 @@ static double lateral_distance(const chs_grid *g, const chs_config *cfg, int gi,
   return sqrt(dxl * dxl + dyl * dyl);
 }
 
-/* Reads a 0/1 mask: PGM (P2 or P5; 2D geometries, width nx, height nz) or a text volume
- * "nx ny nz" followed by nx*ny*nz values, x fastest (cartesian3d). Rank-local: every rank
- * reads the file and keeps its block. */
-static chs_status read_mask(chs_grid *g, const char *path)
+/* Skips whitespace and '#' comments (to the end of the line) in a PGM header. */
+static int pgm_skip(FILE *f)
 {
+  int c;
+  for (;;) {
+    c = fgetc(f);
+    if (c == '#') {
+      while (c != '\n' && c != EOF) c = fgetc(f);
+      if (c == EOF) return EOF;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') continue;
+    return c;
+  }
+}
+
+/* A whole number of the header, 1..max; -1 if missing or out of range. */
+static long pgm_header_int(FILE *f, long max)
+{
+  int c = pgm_skip(f);
+  if (c < '0' || c > '9') return -1;
+  long v = 0;
+  while (c >= '0' && c <= '9') {
+    v = 10 * v + (c - '0');
+    if (v > max) return -1;
+    c = fgetc(f);
+  }
+  if (c != EOF) ungetc(c, f);
+  return v >= 1 ? v : -1;
+}
+
+/* The next text value (a whole number), or -1 if none / not a number / too large. */
+static long text_value(FILE *f, int *at_end)
+{
+  int c = pgm_skip(f);
+  *at_end = c == EOF;
+  if (c < '0' || c > '9') return -1;
+  long v = 0;
+  while (c >= '0' && c <= '9') {
+    if (v < 100000000) v = 10 * v + (c - '0');
+    c = fgetc(f);
+  }
+  if (c != EOF && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f') return -1;
+  return v;
+}
+
+chs_status chs_mask_read(const char *path, int geometry, const int gn[3], const double h[3],
+                         const int lo[3], const int ln[3], unsigned char *owned, long *marked)
+{
+  FILE *f;
+  *marked = 0;
   if (chs_nifti_is_mask_file(path)) { /* label volumes resampled by voxel size: nifti_mask.h */
-    long nlabel = 0;
-    CHS_CHECK(chs_nifti_mask_read(path, g->gn, g->h, g->lo, g->ln,
-                                  g->geometry != CHS_GEOM_CARTESIAN3D, g->lesion, &nlabel));
-    if (nlabel == 0)
+    CHS_CHECK(chs_open_regular(path, "rb", "lesion.mask_file", CHS_ERR_CONFIG, &f));
+    fclose(f);
+    CHS_CHECK(chs_nifti_mask_read(path, gn, h, lo, ln, geometry != CHS_GEOM_CARTESIAN3D, owned,
+                                  marked));
+    if (*marked == 0)
       return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: no voxel has a label > 0", path);
     return CHS_OK;
   }
-  FILE *f = fopen(path, "rb");
-  if (!f) return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: cannot open the file", path);
-  char magic[3] = {0};
-  int dims[3] = {0, 1, 0}, maxval = 1, binary = 0, n = 0;
+  CHS_CHECK(chs_open_regular(path, "rb", "lesion.mask_file", CHS_ERR_CONFIG, &f));
+  long dims[3] = {0, 1, 0}, maxval = 1;
+  int binary = 0, text_pgm = 0;
   chs_status st = CHS_OK;
-  if (fscanf(f, "%2s", magic) != 1) {
+  int c0 = pgm_skip(f), c1 = c0 == EOF ? EOF : fgetc(f);
+  if (c0 == EOF) {
     fclose(f);
     return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: empty file", path);
   }
-  if (!strcmp(magic, "P2") || !strcmp(magic, "P5")) {
-    binary = magic[1] == '5';
-    int c;
-    /* Header: width height maxval, with # comments. */
-    int vals[3], got = 0;
-    while (got < 3) {
-      c = fgetc(f);
-      if (c == '#') {
-        while (c != '\n' && c != EOF) c = fgetc(f);
-        continue;
-      }
-      if (c == EOF) break;
-      if (c >= '0' && c <= '9') {
-        ungetc(c, f);
-        if (fscanf(f, "%d", &vals[got]) != 1) break;
-        got++;
-      }
-    }
-    if (got < 3) {
+  if (c0 == 'P' && (c1 == '2' || c1 == '5')) {
+    binary = c1 == '5';
+    text_pgm = !binary;
+    /* Header: width height maxval (1..65535), with # comments. */
+    dims[0] = pgm_header_int(f, 1000000);
+    dims[2] = pgm_header_int(f, 1000000);
+    maxval = pgm_header_int(f, 65535);
+    if (dims[0] < 0 || dims[2] < 0 || maxval < 0) {
       fclose(f);
-      return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: bad PGM header", path);
+      return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: bad PGM header (expected P2 or P5, "
+                       "width, height and maxval 1 to 65535)", path);
     }
-    dims[0] = vals[0];
-    dims[2] = vals[1];
-    maxval = vals[2];
-    if (binary) fgetc(f); /* the single whitespace after maxval */
-    if (g->geometry == CHS_GEOM_CARTESIAN3D)
+    if (binary) {
+      int sep = fgetc(f); /* the single whitespace after maxval */
+      if (sep != ' ' && sep != '\t' && sep != '\n' && sep != '\r') {
+        fclose(f);
+        return chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: bad PGM header (no whitespace "
+                         "after maxval %ld)", path, maxval);
+      }
+    }
+    if (geometry == CHS_GEOM_CARTESIAN3D)
       st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: a 2D PGM image needs a 2D geometry; "
                      "cartesian3d takes a text volume ('nx ny nz' then values)", path);
   } else {
     rewind(f);
-    n = fscanf(f, "%d %d %d", &dims[0], &dims[1], &dims[2]);
-    if (n != 3) st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: expected a PGM image or a "
-                               "text volume starting with 'nx ny nz'", path);
+    int end;
+    for (int a = 0; a < 3; a++) dims[a] = text_value(f, &end);
+    if (dims[0] < 1 || dims[1] < 1 || dims[2] < 1)
+      st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: expected a PGM image (P2 or P5) or a "
+                     "text volume starting with 'nx ny nz'", path);
   }
-  if (st == CHS_OK && (dims[0] != g->gn[0] || dims[1] != g->gn[1] || dims[2] != g->gn[2]))
-    st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s is %d x %d x %d (x y z) but the grid is "
+  if (st == CHS_OK && (dims[0] != gn[0] || dims[1] != gn[1] || dims[2] != gn[2]))
+    st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s is %ld x %ld x %ld (x y z) but the grid is "
                    "%d x %d x %d: resample the mask or set grid.nx/ny/nz to match", path, dims[0],
-                   dims[1], dims[2], g->gn[0], g->gn[1], g->gn[2]);
-  long total = (long)dims[0] * dims[1] * dims[2];
+                   dims[1], dims[2], gn[0], gn[1], gn[2]);
+  long total = st == CHS_OK ? dims[0] * dims[1] * dims[2] : 0;
+  /* maxval > 255: two bytes per sample, most significant first (the PGM format). */
+  int bytes = maxval > 255 ? 2 : 1;
   for (long q = 0; st == CHS_OK && q < total; q++) {
-    int v;
+    long v;
     if (binary) {
-      v = fgetc(f);
-      if (v == EOF) v = -1;
-    } else if (fscanf(f, "%d", &v) != 1)
-      v = -1;
+      int hi = fgetc(f), lo2 = bytes == 2 ? fgetc(f) : 0;
+      v = hi == EOF || lo2 == EOF ? -1 : (bytes == 2 ? 256L * hi + lo2 : hi);
+    } else {
+      int end;
+      v = text_value(f, &end);
+    }
     if (v < 0 || v > maxval) {
       st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: value %ld of %ld is missing or out of "
-                     "range 0..%d", path, q + 1, total, maxval);
+                     "range 0..%ld", path, q + 1, total, maxval);
       break;
     }
-    int gi = (int)(q % dims[0]), gj = (int)((q / dims[0]) % dims[1]), gk = (int)(q / ((long)dims[0] * dims[1]));
-    int i = gi - g->lo[0], j = gj - g->lo[1], k = gk - g->lo[2];
-    if (i >= 0 && i < g->ln[0] && j >= 0 && j < g->ln[1] && k >= 0 && k < g->ln[2])
-      g->lesion[chs_grid_owned(g, i, j, k)] = v > 0;
+    if (v > 0) (*marked)++;
+    if (!owned) continue;
+    int gi = (int)(q % dims[0]), gj = (int)((q / dims[0]) % dims[1]), gk = (int)(q / (dims[0] * dims[1]));
+    int i = gi - lo[0], j = gj - lo[1], k = gk - lo[2];
+    if (i >= 0 && i < ln[0] && j >= 0 && j < ln[1] && k >= 0 && k < ln[2])
+      owned[((size_t)k * (size_t)ln[1] + (size_t)j) * (size_t)ln[0] + (size_t)i] = v > 0;
+  }
+  /* Anything after the last value means the file is not the size it claims. */
+  if (st == CHS_OK) {
+    int extra;
+    if (binary)
+      extra = fgetc(f) != EOF;
+    else {
+      int c = pgm_skip(f);
+      extra = c != EOF;
+      (void)text_pgm;
+    }
+    if (extra)
+      st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s: data after the %ld values the header "
+                     "announces (%ld x %ld x %ld%s): the file is not the size it claims", path, total,
+                     dims[0], dims[1], dims[2], binary && bytes == 2 ? ", 2 bytes each" : "");
   }
   fclose(f);
+  if (st == CHS_OK && *marked == 0)
+    st = chs_error(CHS_ERR_CONFIG, "lesion.mask_file = %s marks no cell: all %ld values are 0, so "
+                   "the lesion is empty (use lesion.shape = none for intact cartilage)", path, total);
   return st;
 }
 
@@ -186,7 +255,9 @@ chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_pa
   int shape = cfg->lesion_shape;
   double R = cfg->lesion_radius, d = cfg->lesion_depth;
   if (shape == CHS_LESION_MASK) {
-    chs_status st = chs_par_agree(par, read_mask(g, cfg->lesion_mask_file));
+    long marked;
+    chs_status st = chs_par_agree(par, chs_mask_read(cfg->lesion_mask_file, g->geometry, g->gn, g->h,
+                                                     g->lo, g->ln, g->lesion, &marked));
     if (st != CHS_OK) return st;
   } else {
     for (int k = 0; k < g->ln[2]; k++) {

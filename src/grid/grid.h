@@ -62,6 +62,16 @@ static inline double chs_grid_center(const chs_grid *g, int a, int n)
 /* Lateral distance of the centre of global column (gi, gj) from the lesion axis, mm. */
 double chs_grid_lateral_distance(const chs_grid *g, const chs_config *cfg, int gi, int gj);
 
+/* Reads a 0/1 lesion mask file: a PGM image (P2 text or P5 binary; maxval up to 65535,
+ * two bytes per sample big-endian above 255; 2D geometries, nx wide and nz high) or a
+ * text volume "nx ny nz" then nx*ny*nz values, x fastest (cartesian3d), or a NIfTI label
+ * volume (.nii/.nii.gz, resampled by voxel size against the cell size h). A PGM or text
+ * volume must have the size gn[3]; values after the last are an error, and so is a mask that marks no cell. The
+ * block lo/ln of the values goes to owned (x fastest; NULL: only check and count);
+ * *marked = cells with a non-zero value. */
+chs_status chs_mask_read(const char *path, int geometry, const int gn[3], const double h[3],
+                         const int lo[3], const int ln[3], unsigned char *owned, long *marked);
+
 /* Builds the lesion mask and volumes (collective: sums over ranks). */
 chs_status chs_grid_mark_lesion(chs_grid *g, const chs_config *cfg, const chs_par *par);
 

@@ -90,7 +90,7 @@ chs_status chs_nifti_mask_read(const char *path, const int gn[3], const double h
           if (q[a] < 0 || q[a] >= n[a]) inside = 0;
         }
         double lab = inside ? voxel(nim, (q[2] * n[1] + q[1]) * n[0] + q[0]) : 0.0;
-        lesion[((size_t)k * (size_t)ln[1] + (size_t)j) * (size_t)ln[0] + (size_t)i] = lab > 0;
+        if (lesion) lesion[((size_t)k * (size_t)ln[1] + (size_t)j) * (size_t)ln[0] + (size_t)i] = lab > 0;
       }
   nifti_image_free(nim);
   if (nlabel) *nlabel = count;

@@ -22,7 +22,13 @@ struct chs_h5ck {
 /* Records the first failure of the handle and returns it. */
 static chs_status fail(chs_h5ck *f, const char *what, const char *name)
 {
-  chs_status st = chs_error(CHS_ERR_IO, "%s: cannot %s %s", f->path, what, name);
+  /* A read that fails on an open file means the file is damaged (truncated, overwritten,
+   * or written by a process that died): say so, with the item that could not be read. */
+  chs_status st = !strncmp(what, "read", 4)
+                      ? chs_error(CHS_ERR_IO, "%s: cannot %s '%s' of the checkpoint: the file is "
+                                  "damaged or incomplete (truncated, or not written by chondrosim); "
+                                  "restart from another checkpoint or run from day 0", f->path, what, name)
+                      : chs_error(CHS_ERR_IO, "%s: cannot %s '%s' (disk full?)", f->path, what, name);
   if (f->first_error == CHS_OK) f->first_error = st;
   return st;
 }

@@ -382,9 +382,13 @@ static hid_t begin_update(const chs_output *o, chs_status *st)
     return -1;
   }
   hid_t f = open_path(o, o->tmp_path, 0);
-  if (f < 0)
-    *st = chs_error(CHS_ERR_IO, "%s: cannot open its copy %s for writing", o->partial_path,
-                    o->tmp_path);
+  if (f < 0) {
+    /* The copy is byte for byte the file: it is the file that is damaged. */
+    *st = chs_error(CHS_ERR_IO, "%s: HDF5 cannot open it (damaged or truncated, e.g. by a full "
+                    "disk or a process killed mid-write): restart from a checkpoint written "
+                    "after it, or run again from day 0", o->partial_path);
+    if (o->writer) remove(o->tmp_path);
+  }
   return f;
 }
 

@@ -1,6 +1,8 @@
 #include "par/par.h"
 
 #include <mpi.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +50,6 @@ const char *chs_par_library_version(void)
   if (nl) *nl = '\0';
   return buf;
 }
-
-void chs_par_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 
 void chs_par_block(int n, int p, int coord, int *lo, int *count)
 {
@@ -231,12 +231,26 @@ void chs_par_max_int(const chs_par *p, int *v, int n)
 
 chs_status chs_par_agree(const chs_par *p, chs_status local)
 {
+  MPI_Comm comm = *(MPI_Comm *)p->comm;
   int v = (int)local;
-  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)p->comm);
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, comm);
+  if (v == CHS_OK) return CHS_OK;
+  /* The lowest rank that failed with the agreed status tells the others why, so rank 0
+   * (which prints) shows the failing rank's message, not a generic one. */
+  int me = (int)local == v ? p->rank : INT_MAX, from = INT_MAX;
+  MPI_Allreduce(&me, &from, 1, MPI_INT, MPI_MIN, comm);
+  char msg[1024] = "";
+  if (p->rank == from) snprintf(msg, sizeof msg, "%s", chs_error_message());
+  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, from, comm);
+  if ((int)local != v) {
+    chs_error_clear();
+    if (msg[0])
+      chs_error((chs_status)v, "rank %d: %s", from, msg);
+    else
+      chs_error((chs_status)v, "rank %d: %s", from, chs_status_text((chs_status)v));
+  }
   return (chs_status)v;
 }
-
-void chs_par_barrier(const chs_par *p) { MPI_Barrier(*(MPI_Comm *)p->comm); }
 
 void chs_par_bcast(const chs_par *p, void *buf, int bytes)
 {
@@ -352,4 +366,16 @@ void chs_halo_destroy(chs_halo **hp)
     }
   free(h);
   *hp = NULL;
+}
+
+double chs_par_node_sum(void *comm, double v)
+{
+  MPI_Comm node;
+  if (MPI_Comm_split_type(as_comm(comm), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) !=
+      MPI_SUCCESS)
+    return v;
+  double sum = v;
+  MPI_Allreduce(&v, &sum, 1, MPI_DOUBLE, MPI_SUM, node);
+  MPI_Comm_free(&node);
+  return sum;
 }

@@ -13,8 +13,6 @@ int chs_par_world_rank(void);
 int chs_par_world_size(void);
 /* "Open MPI v4.1.4, ..." (first line). */
 const char *chs_par_library_version(void);
-/* Abort every rank (only main uses this, when ranks disagree after a failure). */
-void chs_par_abort(int code);
 
 /* A Cartesian process grid over the decomposed axes. The depth axis z is never split:
  * every rank holds whole columns, so column preconditioners are exact and results do not
@@ -51,6 +49,10 @@ void chs_par_comm_min(void *comm, double *v, int n);
  * Collective over the world. */
 int chs_par_node_sharing(const unsigned char *mask, int bytes);
 
+/* Collective over comm (NULL = world): the sum of v over the ranks of comm that share
+ * this rank's node (memory), e.g. the bytes a run needs on this node. */
+double chs_par_node_sum(void *comm, double v);
+
 /* Block distribution of n cells over p ranks: the first n % p ranks get one more. */
 void chs_par_block(int n, int p, int coord, int *lo, int *count);
 
@@ -61,9 +63,9 @@ void chs_par_min(const chs_par *p, double *v, int n);
 /* Integer maximum over the process grid (in place, n values): e.g. "did any rank get a
  * signal", so that every rank takes the same branch. */
 void chs_par_max_int(const chs_par *p, int *v, int n);
-/* Every rank learns whether any rank failed: returns the largest status. */
+/* Every rank learns whether any rank failed: returns the largest status. A rank that did
+ * not fail with it gets the message of the lowest rank that did ("rank 2: ..."). */
 chs_status chs_par_agree(const chs_par *p, chs_status local);
-void chs_par_barrier(const chs_par *p);
 /* Rank 0's bytes to every rank (so collective HDF5 attributes agree across nodes). */
 void chs_par_bcast(const chs_par *p, void *buf, int bytes);
 

@@ -473,30 +473,41 @@ chs_status chs_checkpoint_prepare_output(const char *run_dir, const char *run,
 /* ---------------------------------------------------------------- signals */
 
 static volatile sig_atomic_t g_signal;
-static struct sigaction g_old_term, g_old_usr1;
-static int g_installed;
+static struct sigaction g_old_term, g_old_usr1, g_old_int;
+static int g_installed; /* nesting depth: main installs for the whole command, each run again */
 
-static void on_signal(int sig) { g_signal = sig; }
+static void on_signal(int sig)
+{
+  /* A second Ctrl-C means "now": the default action, without waiting for a checkpoint. */
+  if (sig == SIGINT && g_signal == SIGINT) {
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+    return;
+  }
+  g_signal = sig;
+}
 
 void chs_signals_install(void)
 {
+  /* The flag is not reset: a signal that came during set-up (or between the runs of a
+   * study) must still stop the run that follows. */
+  if (g_installed++) return;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART; /* interrupted file and MPI calls resume */
-  g_signal = 0;
   sigaction(SIGTERM, &sa, &g_old_term);
   sigaction(SIGUSR1, &sa, &g_old_usr1);
-  g_installed = 1;
+  sigaction(SIGINT, &sa, &g_old_int);
 }
 
 void chs_signals_restore(void)
 {
-  if (!g_installed) return;
+  if (!g_installed || --g_installed) return;
   sigaction(SIGTERM, &g_old_term, NULL);
   sigaction(SIGUSR1, &g_old_usr1, NULL);
-  g_installed = 0;
+  sigaction(SIGINT, &g_old_int, NULL);
 }
 
 int chs_signal_caught(void) { return (int)g_signal; }
@@ -506,6 +517,7 @@ const char *chs_signal_name(int sig)
   static char buf[32];
   if (sig == SIGTERM) return "SIGTERM";
   if (sig == SIGUSR1) return "SIGUSR1";
+  if (sig == SIGINT) return "SIGINT";
   snprintf(buf, sizeof buf, "signal %d", sig);
   return buf;
 }

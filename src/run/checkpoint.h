@@ -67,13 +67,15 @@ void chs_checkpoint_free(chs_checkpoint *c);
 chs_status chs_checkpoint_prepare_output(const char *run_dir, const char *run,
                                          const char *checkpoint, const chs_par *par);
 
-/* SIGTERM and SIGUSR1 (Slurm's warning signals) only set a flag that the time loop reads
- * after each step; every other signal keeps its default action. */
+/* SIGTERM, SIGUSR1 (Slurm's warning signals) and SIGINT (Ctrl-C; a second one stops at
+ * once) only set a flag that the run reads between set-up stages and after each step;
+ * every other signal keeps its default action. Nested calls are counted: the handlers are
+ * restored by the outermost chs_signals_restore. The flag is never reset. */
 void chs_signals_install(void);
 void chs_signals_restore(void);
 /* The signal caught since install (its number), or 0. */
 int chs_signal_caught(void);
-/* "SIGTERM", "SIGUSR1", else "signal N" (static buffer). */
+/* "SIGTERM", "SIGUSR1", "SIGINT", else "signal N" (static buffer). */
 const char *chs_signal_name(int sig);
 
 /* "30m" -> 1800 s: a positive number with an optional suffix s, m or h (default s). */

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/timers.h"
 #include "grid/grid.h"
+#include "io/checkpoint_io.h"
 #include "io/output.h"
 #include "model/metrics.h"
 #include "model/model.h"
@@ -20,6 +21,7 @@
 #include "par/par.h"
 #include "run/checkpoint.h"
 #include "run/progress.h"
+#include "run/memory.h"
 #include "run/summary.h"
 #include "solve/precond.h"
 
@@ -395,6 +397,8 @@ static chs_status time_loop(run_state *rs, double wall0)
 static chs_status resume_from(run_state *rs, chs_checkpoint *ck, const char *path)
 {
   const chs_config *cfg = rs->cfg;
+  /* Every rank checks: a FIFO or device would block or feed HDF5 garbage. */
+  CHS_CHECK(chs_par_agree(rs->par, chs_check_regular(path, "--restart checkpoint", CHS_ERR_IO)));
   CHS_CHECK(chs_checkpoint_read(path, cfg, rs->model, rs->y, ck));
   if (ck->t > cfg->run_end_time)
     return chs_error(CHS_ERR_CONFIG,
@@ -430,6 +434,37 @@ static void destroy_run(run_state *rs)
   free(rs->atol);
 }
 
+/* A signal during set-up (which may take long on a large grid) stops the run before its
+ * first step: there is nothing to checkpoint yet. All ranks agree. */
+static chs_status setup_interrupted(const run_state *rs, const char *stage)
+{
+  int flag = chs_signal_caught();
+  chs_par_max_int(rs->par, &flag, 1);
+  if (!flag) return CHS_OK;
+  return chs_error(CHS_ERR_INTERRUPTED, "%s received during set-up (%s), before the first step: "
+                   "nothing was computed, so there is no checkpoint; run again to start over",
+                   chs_signal_name(flag), stage);
+}
+
+/* Before anything is allocated: refuses a grid whose estimated memory exceeds what this
+ * run's ranks on this node have available. Collective over opt->comm. */
+static chs_status memory_fits(const chs_config *cfg, const chs_run_options *opt)
+{
+  int size = chs_par_comm_size(opt->comm);
+  double share = chs_memory_cells(cfg) * chs_memory_per_cell(cfg) / (size > 0 ? size : 1);
+  double need = chs_par_node_sum(opt->comm, share);
+  char where[64];
+  snprintf(where, sizeof where, "this node (%.0f rank(s) of the run)",
+           need / (share > 0 ? share : 1));
+  int code = (int)chs_memory_check(cfg, need, chs_available_memory(), where);
+  int mine = code;
+  chs_par_comm_max_int(opt->comm, &code, 1);
+  if (code != CHS_OK && mine == CHS_OK)
+    return chs_error((chs_status)code, "another rank's node has too little memory for the grid "
+                     "(grid.nx = %d, grid.nz = %d)", cfg->grid_nx, cfg->grid_nz);
+  return (chs_status)code;
+}
+
 chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
                               chs_run_result *res)
 {
@@ -444,21 +479,30 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   chs_iso_time(start, sizeof start);
   chs_log_set_level(opt->quiet ? CHS_LOG_WARN : CHS_LOG_INFO);
   chs_status st;
-  /* From here SIGTERM/SIGUSR1 only set a flag: the time loop checkpoints and stops. */
+  int lock_fd = -1; /* rank 0: the run directory's lock */
+  /* From here SIGTERM/SIGUSR1/SIGINT only set a flag: set-up stops, the time loop
+   * checkpoints and stops. */
   chs_signals_install();
   chs_timers_reset();
+  st = memory_fits(cfg, opt);
+  if (st != CHS_OK) goto done;
 
   int gcells[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1,
                    cfg->grid_nz};
   int ndecomp = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? 2 : 1;
   CHS_TRY(st, chs_par_create(opt->comm, ndecomp, gcells, &rs.par), done);
+  CHS_TRY(st, setup_interrupted(&rs, "start"), done);
   CHS_TRY(st, chs_grid_create(cfg, rs.par, &rs.grid), done);
   CHS_TRY(st, chs_grid_mark_lesion(rs.grid, cfg, rs.par), done);
+  CHS_TRY(st, setup_interrupted(&rs, "grid"), done);
   CHS_TRY(st, chs_model_create(cfg, rs.grid, rs.par, &rs.model), done);
+  chs_test_pause("setup", 1); /* test hook: a signal during a (long) set-up */
+  CHS_TRY(st, setup_interrupted(&rs, "model and native state"), done);
   CHS_TRY(st, chs_therapy_build(cfg, &rs.therapy), done);
   CHS_TRY(st, chs_series_init(&rs.series, CHS_NMETRICS), done);
   if (cfg->solver_preconditioner != CHS_PC_NONE)
     CHS_TRY(st, chs_precond_create(rs.model, cfg->solver_preconditioner, &rs.pc), done);
+  CHS_TRY(st, setup_interrupted(&rs, "preconditioner"), done);
 
   size_t n = (size_t)chs_model_state_length(rs.model);
   rs.y = malloc(sizeof(double) * n);
@@ -477,9 +521,14 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
   snprintf(res->run_dir, sizeof res->run_dir, "%s/%s", opt->out_dir ? opt->out_dir : cfg->output_dir,
            cfg->run_name);
   st = rs.par->rank == 0 ? chs_mkdir_p(res->run_dir) : CHS_OK;
+  /* One process per run directory: a second run of the same name and --out would mix
+   * its files with this one's. The lock is held until the run ends. */
+  if (st == CHS_OK && rs.par->rank == 0) st = chs_lock_dir(res->run_dir, "run directory", &lock_fd);
+  /* Left by a process killed mid-write, or a failed write: not part of any result. */
+  if (st == CHS_OK && rs.par->rank == 0) chs_remove_stale_tmp(res->run_dir);
   st = chs_par_agree(rs.par, st);
   if (st != CHS_OK) {
-    if (rs.par->rank != 0) st = chs_error(st, "rank 0 could not create %s", res->run_dir);
+    if (rs.par->rank != 0) st = chs_error(st, "rank 0 could not create or lock %s", res->run_dir);
     goto done;
   }
   chs_checkpoint_path(rs.ckpt_path, sizeof rs.ckpt_path, res->run_dir, cfg->run_name);
@@ -545,5 +594,9 @@ done:
   chs_signals_restore();
   destroy_run(&rs);
   chs_checkpoint_free(&ck);
+  if (lock_fd >= 0) {
+    if (st != CHS_OK) chs_remove_stale_tmp(res->run_dir); /* e.g. a write that failed (disk full) */
+    chs_unlock_dir(&lock_fd);
+  }
   return st;
 }

@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "par/par.h"
 #include "run/summary.h"
+#include "study/runstate.h"
+#include "core/fsutil.h"
 #include "study/ensemble.h"
 #include "study/studyfile.h"
 
@@ -406,16 +408,50 @@ static chs_status report(const study *s, const char *dir, const chs_status *stat
 
 /* ---------------------------------------------------------------- compare */
 
-static chs_status validate(study *s, char *results_root, size_t len)
+static chs_status validate(study *s, char *results_root, size_t len, char (*fp)[17])
 {
   chs_config *cfg = malloc(sizeof *cfg);
   if (!cfg) return chs_error(CHS_ERR_NOMEM, "out of memory");
   chs_status st = CHS_OK;
   for (int i = 0; i < s->n && st == CHS_OK; i++) {
     st = scenario_load(s, i, cfg);
+    if (st == CHS_OK) st = chs_config_fingerprint(cfg, fp[i]);
     if (st == CHS_OK && i == 0) snprintf(results_root, len, "%s", cfg->output_dir);
   }
   free(cfg);
+  return st;
+}
+
+/* The scenarios still to run (the ensemble's items 0..n-1) mapped to scenario indices. */
+typedef struct {
+  study *s;
+  const int *items;
+} scenario_map;
+
+static chs_status mapped_load(void *ctx, int i, chs_config *cfg)
+{
+  scenario_map *m = ctx;
+  return scenario_load(m->s, m->items[i], cfg);
+}
+
+/* World rank 0: <dir>/manifest.csv, one line per scenario with the fingerprint of its full
+ * effective configuration and its status (done, failed, interrupted). */
+static chs_status write_manifest(const study *s, const char *dir, char (*fp)[17],
+                                 const chs_status *status)
+{
+  size_t cap = 64, n = 0;
+  for (int i = 0; i < s->n; i++) cap += strlen(s->label[i]) + 48;
+  char *text = malloc(cap);
+  if (!text) return chs_error(CHS_ERR_NOMEM, "out of memory");
+  n += (size_t)snprintf(text + n, cap - n, "scenario,fingerprint,status\n");
+  for (int i = 0; i < s->n; i++)
+    n += (size_t)snprintf(text + n, cap - n, "%s,%s,%s\n", s->label[i], fp[i],
+                          status[i] == CHS_OK ? "done"
+                          : status[i] == CHS_ERR_INTERRUPTED ? "interrupted" : "failed");
+  char path[CHS_PATH_MAX + CHS_STR_MAX + 32];
+  snprintf(path, sizeof path, "%s/manifest.csv", dir);
+  chs_status st = chs_write_file_atomic(path, text);
+  free(text);
   return st;
 }
 
@@ -424,8 +460,11 @@ chs_status chs_compare(const char *study_path, const chs_compare_options *opt)
   study s;
   chs_status st = parse_study(study_path, opt->models_dir, &s);
   char root[CHS_PATH_MAX], dir[CHS_PATH_MAX + CHS_STR_MAX + 2];
-  if (st == CHS_OK) st = validate(&s, root, sizeof root);
+  char (*fp)[17] = st == CHS_OK ? calloc((size_t)s.n + 1, sizeof *fp) : NULL;
+  if (st == CHS_OK && !fp) st = chs_error(CHS_ERR_NOMEM, "out of memory");
+  if (st == CHS_OK) st = validate(&s, root, sizeof root, fp);
   if (st != CHS_OK) {
+    free(fp);
     study_free(&s);
     return st;
   }
@@ -439,21 +478,56 @@ chs_status chs_compare(const char *study_path, const chs_compare_options *opt)
   if (chs_par_world_rank() == 0) code = (int)chs_mkdir_p(dir);
   chs_par_comm_max_int(NULL, &code, 1);
   if (code != CHS_OK) {
+    free(fp);
     study_free(&s);
     return chs_par_world_rank() == 0 ? (chs_status)code
                                      : chs_error((chs_status)code, "cannot create %s", dir);
   }
 
   chs_status *status = calloc((size_t)s.n, sizeof *status);
-  if (!status) {
+  int *todo = calloc((size_t)s.n + 1, sizeof *todo), *items = calloc((size_t)s.n + 1, sizeof *items);
+  chs_status *sub = calloc((size_t)s.n + 1, sizeof *sub);
+  const char **todo_names = calloc((size_t)s.n + 1, sizeof *todo_names);
+  if (!status || !todo || !items || !sub || !todo_names) {
+    free(status), free(todo), free(items), free(sub), free(todo_names), free(fp);
     study_free(&s);
     return chs_error(CHS_ERR_NOMEM, "out of memory");
   }
-  chs_ensemble e = {.n = s.n, .groups = opt->groups, .what = "scenario",
-                    .names = (const char *const *)s.label, .out_dir = dir,
-                    .command_line = opt->command_line, .quiet = opt->quiet, .load = scenario_load,
-                    .ctx = &s};
-  st = chs_ensemble_run(&e, status);
+  /* A scenario finished with the configuration it has now is not run again (an
+   * interrupted study resumes); one made with another configuration is. Rank 0 looks. */
+  if (chs_par_world_rank() == 0)
+    for (int i = 0; i < s.n; i++) {
+      char run_dir[sizeof dir + LABEL_MAX + 2], old[17];
+      snprintf(run_dir, sizeof run_dir, "%s/%s", dir, s.label[i]);
+      chs_run_state rs = chs_run_state_of(run_dir, fp[i], old);
+      todo[i] = rs != CHS_RUN_DONE;
+      if (rs == CHS_RUN_DONE && !opt->quiet)
+        chs_log(CHS_LOG_INFO, "scenario %s already done with this configuration, skipping", s.label[i]);
+      if (rs == CHS_RUN_STALE)
+        chs_log(CHS_LOG_WARN, "scenario %s finished with another configuration (fingerprint %s, "
+                "now %s): running it again", s.label[i], old[0] ? old : "unknown", fp[i]);
+    }
+  chs_par_comm_max_int(NULL, todo, s.n);
+  int ntodo = 0;
+  for (int i = 0; i < s.n; i++)
+    if (todo[i]) {
+      todo_names[ntodo] = s.label[i];
+      items[ntodo++] = i;
+    }
+  scenario_map map = {&s, items};
+  chs_ensemble e = {.n = ntodo, .groups = opt->groups, .what = "scenario", .names = todo_names,
+                    .out_dir = dir, .command_line = opt->command_line, .quiet = opt->quiet,
+                    .load = mapped_load, .ctx = &map};
+  st = chs_ensemble_run(&e, sub);
+  for (int k = 0; k < ntodo; k++) status[items[k]] = sub[k];
+  if (st == CHS_OK && chs_par_world_rank() == 0) {
+    chs_status m = write_manifest(&s, dir, fp, status);
+    if (m != CHS_OK) {
+      chs_log(CHS_LOG_WARN, "%s", chs_error_message());
+      chs_error_clear();
+    }
+  }
+  free(todo), free(items), free(sub), free(todo_names);
 
   if (st == CHS_OK) {
     code = 0;
@@ -484,6 +558,7 @@ chs_status chs_compare(const char *study_path, const chs_compare_options *opt)
                      "say status=failed; the reasons are in the log above)", failed, s.n, names, dir);
   }
   free(status);
+  free(fp);
   study_free(&s);
   return st;
 }

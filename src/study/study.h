@@ -19,6 +19,10 @@
  *   scenario,<matrix keys...>,status,<every summary.csv column, from run>,rank
  * status is done, failed or interrupted (summary columns empty unless done); rank is the
  * position by rank_by, descending, with failed and missing values last.
+ * <results>/<study>/manifest.csv: scenario,fingerprint,status, the fingerprint hashing the
+ * scenario's full effective configuration. Running the study again skips the scenarios
+ * whose summary.csv exists and whose config.ini has the same fingerprint (an interrupted
+ * study resumes); the others run (again).
  */
 #ifndef CHS_STUDY_H
 #define CHS_STUDY_H

@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "study/studyfile.h"
 
+#include "core/fsutil.h"
+
 #define CHS_PATH_MAX_STUDY 4096
 
 #include <ctype.h>
@@ -65,7 +67,7 @@ chs_status chs_ini_read(const char *path, chs_ini *ini)
   memset(ini, 0, sizeof *ini);
   ini->path = path;
   ini_reading r = {ini, path};
-  chs_status st = chs_ini_parse(path, on_entry, &r);
+  chs_status st = chs_ini_parse(path, "study/sweep file", on_entry, &r);
   if (st != CHS_OK) chs_ini_free(ini);
   return st;
 }
@@ -347,8 +349,8 @@ chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const cha
     snprintf(name, name_len, "%s", e->value);
   else
     chs_path_stem(path, name, name_len);
-  for (const char *p = name; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
+  for (const char *p = name; *p || !strcmp(name, ".") || !strcmp(name, ".."); p++)
+    if (!*p || (!isalnum((unsigned char)*p) && !strchr("._+-", *p)))
       return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] name = '%s': use letters, digits and . _ + - "
                        "only (it names a directory)", path, e ? e->line : 0, section, name);
   e = chs_ini_find(ini, section, "base");
@@ -359,5 +361,11 @@ chs_status chs_ini_name_and_base(const chs_ini *ini, const char *path, const cha
   if (access(base, R_OK) != 0)
     return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] base = %s: cannot read %s", path, e->line, section,
                      e->value, base);
+  if (chs_check_regular(base, "base config", CHS_ERR_CONFIG) != CHS_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", chs_error_message());
+    chs_error_clear();
+    return chs_error(CHS_ERR_CONFIG, "%s:%d [%s] base = %s: %s", path, e->line, section, e->value, msg);
+  }
   return CHS_OK;
 }

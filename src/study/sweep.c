@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "par/par.h"
 #include "study/ensemble.h"
+#include "study/runstate.h"
 #include "study/slurm_scripts.h"
 #include "study/studyfile.h"
 #include "study/sweep_spec.h"
@@ -27,6 +28,7 @@ static const char *state_name[] = {"pending", "done", "failed"};
 typedef struct {
   const chs_sweep_spec *s;
   char dir[CHS_PATH_MAX + CHS_STR_MAX + 8]; /* results/<sweep> */
+  char (*fp)[17]; /* per row: fingerprint of its full effective configuration */
 } where;
 
 static void row_file(const where *w, int r, const char *file, char *out, size_t len)
@@ -37,11 +39,13 @@ static void row_file(const where *w, int r, const char *file, char *out, size_t 
     snprintf(out, len, "%s/%s/%s", w->dir, w->s->run[r], file);
 }
 
+/* done needs the row's result made with the configuration it has now (runstate.h): a
+ * result of an earlier [set], base or model file is pending again. */
 static row_state row_status(const where *w, int r)
 {
   char path[2 * CHS_PATH_MAX];
-  row_file(w, r, "summary.csv", path, sizeof path);
-  if (access(path, F_OK) == 0) return ROW_DONE;
+  snprintf(path, sizeof path, "%s/%s", w->dir, w->s->run[r]);
+  if (chs_run_state_of(path, w->fp[r], NULL) == CHS_RUN_DONE) return ROW_DONE;
   row_file(w, r, "failed", path, sizeof path);
   return access(path, F_OK) == 0 ? ROW_FAILED : ROW_PENDING;
 }
@@ -52,7 +56,7 @@ static char *manifest_text(const chs_sweep_spec *s, const where *w)
   size_t cap = 256, n = 0;
   for (int k = 0; k < s->nkeys; k++) cap += strlen(s->key[k]->key) + 4;
   for (int r = 0; r < s->n; r++) {
-    cap += 48 + strlen(s->run[r]);
+    cap += 72 + strlen(s->run[r]);
     for (int k = 0; k < s->nkeys; k++) cap += 2 * strlen(s->cell[r][k]) + 4;
   }
   char *out = malloc(cap), field[1024];
@@ -60,10 +64,11 @@ static char *manifest_text(const chs_sweep_spec *s, const where *w)
 #define PUT(...) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__)
   PUT("row,run");
   for (int k = 0; k < s->nkeys; k++) PUT(",%s", s->key[k]->key);
-  PUT(",status\n");
+  PUT(",fingerprint,status\n");
   for (int r = 0; r < s->n; r++) {
     PUT("%d,%s", r, s->run[r]);
     for (int k = 0; k < s->nkeys; k++) PUT(",%s", chs_csv_field(s->cell[r][k], field, sizeof field));
+    PUT(",%s", w && w->fp ? w->fp[r] : "");
     PUT(",%s\n", state_name[w ? row_status(w, r) : ROW_PENDING]);
   }
 #undef PUT
@@ -78,7 +83,7 @@ static chs_status check_old_manifest(const chs_sweep_spec *s, const char *path, 
   char *line = NULL;
   size_t cap = 0;
   const char *p = fresh;
-  int lineno = 0;
+  int lineno = 0, old_has_fp = 0;
   chs_status st = CHS_OK;
   for (;;) {
     ssize_t got = getline(&line, &cap, f);
@@ -91,12 +96,16 @@ static chs_status check_old_manifest(const chs_sweep_spec *s, const char *path, 
                      got < 0 ? "the sweep has more" : "the sweep has fewer", path);
       break;
     }
-    char *a[CHS_SWEEP_MAX_KEYS + 3], *b[CHS_SWEEP_MAX_KEYS + 3];
+    char *a[CHS_SWEEP_MAX_KEYS + 4], *b[CHS_SWEEP_MAX_KEYS + 4];
     char *old = line, *new = strndup(p, (size_t)(nl - p));
-    int na = chs_csv_split(old, a, CHS_SWEEP_MAX_KEYS + 3), nb = new ? chs_csv_split(new, b, CHS_SWEEP_MAX_KEYS + 3) : -1;
-    int same = na == nb;
-    for (int i = 0; same && i < na; i++)
-      if (i != na - 1 || lineno == 1) same = !strcmp(a[i], b[i]); /* the last is the status */
+    int na = chs_csv_split(old, a, CHS_SWEEP_MAX_KEYS + 4), nb = new ? chs_csv_split(new, b, CHS_SWEEP_MAX_KEYS + 4) : -1;
+    /* The last field is the status, the one before it the fingerprint: both may differ
+     * (a changed fingerprint re-runs the row). A manifest written before fingerprints
+     * has no such column. */
+    if (lineno == 1) old_has_fp = na >= 2 && !strcmp(a[na - 2], "fingerprint");
+    int ka = na - 1 - old_has_fp, kb = nb - 2; /* identity fields */
+    int same = ka == kb;
+    for (int i = 0; same && i < ka; i++) same = !strcmp(a[i], b[i]);
     free(new);
     if (!same) {
       st = chs_error(CHS_ERR_CONFIG, "%s no longer matches %s (line %d differs): the swept keys or "
@@ -252,13 +261,14 @@ static chs_status on_rank0(chs_status st_rank0, const char *what)
   return chs_error((chs_status)code, "rank 0 failed to %s", what);
 }
 
-static chs_status validate_rows(chs_sweep_spec *s, char *root, size_t len)
+static chs_status validate_rows(chs_sweep_spec *s, char *root, size_t len, char (*fp)[17])
 {
   chs_config *cfg = malloc(sizeof *cfg);
   if (!cfg) return chs_error(CHS_ERR_NOMEM, "out of memory");
   chs_status st = CHS_OK;
   for (int r = 0; r < s->n && st == CHS_OK; r++) {
     st = chs_sweep_spec_load_row(s, r, cfg);
+    if (st == CHS_OK) st = chs_config_fingerprint(cfg, fp[r]);
     if (st == CHS_OK && r == 0) snprintf(root, len, "%s", cfg->output_dir);
   }
   free(cfg);
@@ -304,8 +314,15 @@ static chs_status run_rows(chs_sweep_spec *s, where *w, const char *sel, const c
         nskipped++;
         if (nskipped <= 20 && !opt->quiet)
           chs_log(CHS_LOG_INFO, "row %d (%s) already done, skipping", r, s->run[r]);
-      } else
+      } else {
         todo[r] = 1;
+        char dir[2 * CHS_PATH_MAX], old[17];
+        snprintf(dir, sizeof dir, "%s/%s", w->dir, s->run[r]);
+        if (chs_run_state_of(dir, w->fp[r], old) == CHS_RUN_STALE)
+          chs_log(CHS_LOG_WARN, "row %d (%s) finished with another configuration (fingerprint "
+                  "%s, now %s: [set], the base config or a model file changed): running it again",
+                  r, s->run[r], old[0] ? old : "unknown", w->fp[r]);
+      }
     }
   }
   if (rank0 && nskipped > 20 && !opt->quiet)
@@ -366,13 +383,16 @@ chs_status chs_sweep(const char *sweep_path, const chs_sweep_options *opt)
   chs_sweep_spec s;
   chs_status st = chs_sweep_spec_read(sweep_path, opt->models_dir, &s);
   char root[CHS_PATH_MAX];
-  if (st == CHS_OK) st = validate_rows(&s, root, sizeof root);
+  char (*fp)[17] = st == CHS_OK ? calloc((size_t)s.n + 1, sizeof *fp) : NULL;
+  if (st == CHS_OK && !fp) st = chs_error(CHS_ERR_NOMEM, "out of memory");
+  if (st == CHS_OK) st = validate_rows(&s, root, sizeof root, fp);
   if (st != CHS_OK) {
+    free(fp);
     chs_sweep_spec_free(&s);
     return st;
   }
   if (opt->out_dir) snprintf(root, sizeof root, "%s", opt->out_dir);
-  where w = {.s = &s};
+  where w = {.s = &s, .fp = fp};
   snprintf(w.dir, sizeof w.dir, "%s/%s", root, s.name);
   char *sel = malloc((size_t)s.n);
   st = sel ? select_rows(&s, opt->rows, sel) : chs_error(CHS_ERR_NOMEM, "out of memory");
@@ -414,6 +434,7 @@ chs_status chs_sweep(const char *sweep_path, const chs_sweep_options *opt)
       st = run_rows(&s, &w, sel, opt);
   }
   free(sel);
+  free(fp);
   chs_sweep_spec_free(&s);
   return st;
 }

@@ -29,14 +29,18 @@
  * (product of grid sizes) x samples rows. Generated numbers are written with 6 significant
  * digits (integer keys rounded); that text is what the run gets.
  *
- * results/<sweep>/manifest.csv: `row,run,<swept keys...>,status`, one line per row, e.g.
- *   row,run,therapy.source,therapy.dose,joint.k_att,status
- *   0,r0000,bone_marrow,1e+07,0.05,done
+ * results/<sweep>/manifest.csv: `row,run,<swept keys...>,fingerprint,status`, one line per
+ * row, e.g.
+ *   row,run,therapy.source,therapy.dose,joint.k_att,fingerprint,status
+ *   0,r0000,bone_marrow,1e+07,0.05,3f0c2a9d81b7e654,done
+ * The fingerprint hashes the row's full effective configuration (chs_config_fingerprint).
  * status is derived from files, never remembered: done iff <run>/summary.csv exists (the
- * engine writes it last, atomically); failed iff status/<run>.failed exists (written with
+ * engine writes it last, atomically) and <run>/config.ini has the row's fingerprint (a
+ * result of an edited [set], base or model file runs again); failed iff status/<run>.failed exists (written with
  * the reason when the row's run fails, removed when it succeeds); else pending. The
  * manifest is rewritten atomically under an flock on .manifest.lock (array tasks update it
- * concurrently); an existing manifest whose rows differ from the sweep file is an error.
+ * concurrently); an existing manifest whose rows (row, run, swept values) differ from the
+ * sweep file is an error.
  * Running the sweep again skips done rows and retries failed and pending ones. */
 #ifndef CHS_SWEEP_H
 #define CHS_SWEEP_H

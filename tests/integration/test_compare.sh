@@ -181,6 +181,23 @@ expect 'has fails.err "1 of 2 scenario(s) failed: max_steps_10"' "the error name
 expect 'grep -q "^max_steps_200000,200000,done," "$WORK/results/fails/comparison.csv" && grep -q "^max_steps_10,10,failed," "$WORK/results/fails/comparison.csv"' \
   "comparison.csv: the good scenario done, the failed one status=failed"
 expect 'grep -qE "^ +2 +max_steps_10 +failed" "$WORK/fails.out"' "the ranked table lists the failed scenario last"
+expect 'grep -qE "^max_steps_200000,[0-9a-f]{16},done$" "$WORK/results/fails/manifest.csv" && grep -qE "^max_steps_10,[0-9a-f]{16},failed$" "$WORK/results/fails/manifest.csv"' \
+  "manifest.csv: each scenario with the fingerprint of its configuration and its status"
+
+echo "== the study again: the finished scenario is not recomputed, an edited [set] re-runs it"
+sleep 1.1; touch "$WORK/mark_again"
+"$BIN" compare "$WORK/study/fails.ini" --out "$WORK/results" --no-plot >"$WORK/again.out" 2>"$WORK/again.err"
+rc=$?
+expect '[ $rc -eq 5 ] && has again.err "scenario max_steps_200000 already done with this configuration, skipping"' \
+  "the done scenario is skipped (exit 5: the failing one ran again and failed again)"
+expect '[ -z "$(find "$WORK/results/fails/max_steps_200000" -newer "$WORK/mark_again" -name summary.csv)" ]' \
+  "its summary.csv was not rewritten"
+expect 'grep -q "^max_steps_200000,200000,done," "$WORK/results/fails/comparison.csv"' "comparison.csv still has its results"
+sed 's/^grid.nz = 6$/grid.nz = 7/' "$WORK/study/fails.ini" >"$WORK/study/fails_edited.ini"
+sed -i 's/^name = fails$/name = fails/' "$WORK/study/fails_edited.ini"
+"$BIN" compare "$WORK/study/fails_edited.ini" --out "$WORK/results" --no-plot >"$WORK/edited.out" 2>"$WORK/edited.err"
+expect 'has edited.err "scenario max_steps_200000 finished with another configuration" && [ -n "$(find "$WORK/results/fails/max_steps_200000" -newer "$WORK/mark_again" -name summary.csv)" ]' \
+  "after an edit of [set] (grid.nz 6 -> 7) the scenario runs again"
 
 echo
 if [ $nfail -ne 0 ]; then

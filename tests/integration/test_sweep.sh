@@ -58,7 +58,7 @@ head = open(sys.argv[1]).readline().strip().split(",")
 want = list(itertools.product(["bone_marrow", "adipose"], ["1e+06", "1e+07", "1e+08"],
                               ["0.05", "0.15", "0.25"], ["10", "13", "17", "20"]))
 got = [(r["therapy.source"], r["therapy.dose"], r["joint.k_att"], r["grid.nx"]) for r in rows]
-ok = head == ["row", "run", "therapy.source", "therapy.dose", "joint.k_att", "grid.nx", "status"]
+ok = head == ["row", "run", "therapy.source", "therapy.dose", "joint.k_att", "grid.nx", "fingerprint", "status"]
 ok = ok and got == want
 ok = ok and [r["row"] for r in rows] == [str(i) for i in range(72)]
 ok = ok and [r["run"] for r in rows] == ["r%04d" % i for i in range(72)]
@@ -67,7 +67,7 @@ if not ok:
     print("        | header", head); print("        | first rows", got[:3])
 sys.exit(0 if ok else 1)
 EOF
-expect '[ $? -eq 0 ]' "72 rows = 2 x 3 x 3 x 4, first key slowest; logrange 1e6 1e7 1e8, range 0.05 0.15 0.25, integer grid.nx rounded (10 13 17 20); header row,run,<keys>,status"
+expect '[ $? -eq 0 ]' "72 rows = 2 x 3 x 3 x 4, first key slowest; logrange 1e6 1e7 1e8, range 0.05 0.15 0.25, integer grid.nx rounded (10 13 17 20); header row,run,<keys>,fingerprint,status"
 
 echo "== expansion: Latin hypercube"
 cat >lhs.ini <<'EOF'
@@ -183,7 +183,7 @@ sleep 1.1; touch "$WORK/mark2"
 sweep failing small.ini --out results
 expect '[ $rc -eq 4 ]' "a failed row makes the sweep exit 4 (file error)"
 expect 'has failing.err "1 row(s) of sweep small failed: 2 (r0002)"' "the error names the failed row"
-expect 'grep -q "^2,r0002,5e7,bone_marrow,failed$" "$D/manifest.csv" && [ "$(grep -c ",done$" "$D/manifest.csv")" = 3 ]' \
+expect 'grep -q "^2,r0002,5e7,bone_marrow,[0-9a-f]\{16\},failed$" "$D/manifest.csv" && [ "$(grep -c ",done$" "$D/manifest.csv")" = 3 ]' \
   "manifest: row 2 failed, the other 3 done"
 expect 'grep -q "not a directory" "$D/status/r0002.failed"' "status/r0002.failed holds the reason"
 expect '[ -z "$(find "$D" -name summary.csv -newer "$WORK/mark2")" ]' "the done rows did not rerun"
@@ -206,7 +206,7 @@ d = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(d, "sweep.csv"))))
 head = open(os.path.join(d, "sweep.csv")).readline().strip().split(",")
 summ = open(os.path.join(d, "r0000", "summary.csv")).readline().strip().split(",")
-ok = head == ["row", "run", "therapy.dose", "therapy.source", "status"] + [c for c in summ if c != "run"]
+ok = head == ["row", "run", "therapy.dose", "therapy.source", "fingerprint", "status"] + [c for c in summ if c != "run"]
 ok = ok and len(rows) == 4 and all(r["status"] == "done" for r in rows)
 for r in rows:
     s = next(csv.DictReader(open(os.path.join(d, r["run"], "summary.csv"))))
@@ -218,7 +218,7 @@ rm "$D/r0001/summary.csv"
 "$PY" "$SRC/scripts/aggregate.py" "$D" >agg2.out 2>agg2.err
 rc=$?
 expect '[ $rc -eq 1 ] && has agg2.err "row 1 (r0001): pending"' "a missing row: aggregate.py exits 1 and lists it"
-expect 'grep -q "^1,r0001,1e7,adipose,pending$" "$D/manifest.csv" && [ "$(wc -l <"$D/sweep.csv")" = 5 ]' \
+expect 'grep -q "^1,r0001,1e7,adipose,[0-9a-f]\{16\},pending$" "$D/manifest.csv" && [ "$(wc -l <"$D/sweep.csv")" = 5 ]' \
   "aggregate.py updated the manifest status; sweep.csv still has every row"
 
 echo "== --slurm writes the job array for the rows not done"
@@ -232,6 +232,19 @@ expect 'grep -q "aggregate.py" "$D/collect.sbatch" && grep -q "dependency=aftera
   "collect.sbatch runs aggregate.py; submit.sh chains it with --dependency=afterany via sbatch --parsable"
 expect 'bash -n "$D/sweep.sbatch" && bash -n "$D/collect.sbatch" && bash -n "$D/submit.sh"' "the three scripts are valid bash"
 expect '! grep -q "@[A-Z_]*@" "$D/sweep.sbatch" "$D/collect.sbatch"' "no template placeholder left"
+
+echo "== an edited [set] (same swept keys): the rows' fingerprints change, they run again"
+sed 's/^grid.nz = 6$/grid.nz = 7/' small.ini >edited.ini
+grep -q "^grid.nz = 7" edited.ini || fail "edited.ini: the [set] edit did not apply"
+sleep 1.1; touch "$WORK/mark4"
+sweep edited edited.ini --out results --rows 0
+expect '[ $rc -eq 0 ]' "the sweep with the edited [set] exits 0 (same swept keys: the manifest matches)"
+expect 'has edited.err "row 0 (r0000) finished with another configuration"' "the log says row 0 ran with another configuration"
+expect '[ "$(find "$D" -name summary.csv -newer "$WORK/mark4")" = "$D/r0000/summary.csv" ] && grep -q "^nz = 7" "$D/r0000/config.ini"' \
+  "row 0 ran again, with grid.nz = 7"
+sweep edited_dry edited.ini --out results --dry-run
+expect 'grep -q "^3,r0003,.*,pending$" edited_dry.out && grep -q "^0,r0000,.*,done$" edited_dry.out' \
+  "--dry-run: row 0 done, row 3 (made with the old [set]) pending"
 
 echo "== guards"
 sweep rows small.ini --out results --rows 7

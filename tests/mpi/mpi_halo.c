@@ -394,6 +394,27 @@ static void run_case(const char *label, const char *const *sets, int ndecomp, in
   chs_par_destroy(&par);
 }
 
+/* chs_par_agree: when only the last rank fails, every rank gets its status, and the
+ * others (rank 0 prints) get its message, naming the rank. */
+static void check_agree(void)
+{
+  int gc[3] = {4 * g_size, 1, 4};
+  chs_par *par = NULL;
+  if (chs_par_create(NULL, 1, gc, &par) != CHS_OK) die("chs_par_create");
+  chs_error_clear();
+  chs_status mine = CHS_OK;
+  if (g_rank == g_size - 1) mine = chs_error(CHS_ERR_IO, "mask.pgm: only this rank failed");
+  chs_status st = chs_par_agree(par, mine);
+  char want[128];
+  snprintf(want, sizeof want, g_rank == g_size - 1 ? "mask.pgm: only this rank failed"
+                                                   : "rank %d: mask.pgm: only this rank failed", g_size - 1);
+  report(st == CHS_ERR_IO && !strcmp(chs_error_message(), want),
+         "chs_par_agree: rank %d's failure reaches every rank with its message", g_size - 1);
+  chs_error_clear();
+  report(chs_par_agree(par, CHS_OK) == CHS_OK && !*chs_error_message(), "chs_par_agree: no failure, no message");
+  chs_par_destroy(&par);
+}
+
 int main(int argc, char **argv)
 {
   if (chs_par_init(&argc, &argv) != CHS_OK) {
@@ -422,6 +443,8 @@ int main(int argc, char **argv)
            (const char *[]){"grid.geometry=cartesian3d", "grid.width=5", "grid.length=4", "grid.nx=6",
                             "grid.ny=10", "grid.nz=4", "lesion.radius=1.5", "lesion.center_x=-0.5", NULL},
            2, 1);
+
+  check_agree();
 
   if (g_rank == 0)
     printf("%s: %d of %d checks passed on %d rank(s)\n", g_failures ? "FAIL" : "PASS", g_checks - g_failures,

@@ -207,7 +207,7 @@ for r in 0 1 2 3; do
     "row $r: its task's log, summary.csv and HDF5 file"
 done
 expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ]' "manifest: 4 rows done"
-expect '[ "$(wc -l <"$D/sweep.csv")" = 5 ] && [ "$(cut -d, -f5 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' "sweep.csv: header + 4 done rows"
+expect '[ "$(wc -l <"$D/sweep.csv")" = 5 ] && [ "$(cut -d, -f6 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' "sweep.csv: header + 4 done rows"
 expect 'has "$D/logs/slurmtest_collect_$CID.out" "4 of 4 rows done"' "the collector's log says 4 of 4 rows done"
 expect 'grep -q "threads per rank: 1 (OMP_NUM_THREADS=1)" "$D"/logs/slurmtest_${JID}_0.out' \
   "a task ran 1 thread (OMP_NUM_THREADS from SLURM_CPUS_PER_TASK=1)"
@@ -226,7 +226,7 @@ expect 'has "$D/logs/slurmtest_${JID2}_2.out" "1 row(s) of sweep slurmtest faile
 expect '[ -z "$(find "$D" -name summary.csv -newer "$WORK/mark2")" ]' "no done row reran"
 expect '[ "$(job_state "$CID2")" = FAILED ] && [ "$(field "$CID2" ExitCode)" = 1:0 ]' "the collector ran (afterany) and exited 1"
 expect 'has "$D/logs/slurmtest_collect_$CID2.out" "row 2 (r0002): failed"' "the collector lists row 2 as failed"
-expect 'grep -q "^2,r0002,5e7,bone_marrow,failed$" "$D/manifest.csv"' "manifest: row 2 failed"
+expect 'grep -q "^2,r0002,5e7,bone_marrow,[0-9a-f]\{16\},failed$" "$D/manifest.csv"' "manifest: row 2 failed"
 
 echo "== 3. the fix, then chondrosim sweep --slurm: only row 2 is resubmitted and reruns"
 rm -f "$D/r0002"

@@ -96,7 +96,7 @@ static const char *at(const char *path, int line)
   static char buf[4][600];
   static int slot;
   char *out = buf[slot++ % 4];
-  snprintf(out, sizeof buf[0], "%s:%d", path, line);
+  if (snprintf(out, sizeof buf[0], "%s:%d", path, line) >= (int)sizeof buf[0]) cr_assert_fail("path too long: %s", path);
   return out;
 }
 
@@ -612,8 +612,8 @@ static const char *copy_models(const char *name, const char *drop, bool with_dat
     while ((f = readdir(d))) {
       size_t n = strlen(f->d_name);
       if (n < 5 || strcmp(f->d_name + n - 4, ".ini")) continue;
-      snprintf(src, sizeof src, "%s/%s", sub, f->d_name);
-      snprintf(dst, sizeof dst, "%s/%s", sub_dst, f->d_name);
+      cr_assert_lt(snprintf(src, sizeof src, "%s/%s", sub, f->d_name), (int)sizeof src);
+      cr_assert_lt(snprintf(dst, sizeof dst, "%s/%s", sub_dst, f->d_name), (int)sizeof dst);
       copy_file(src, dst, NULL);
     }
     closedir(d);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/h5read.h"
+#include "support/h5read.h"
 #include "io/output.h"
 #include "model/metrics.h"
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "grid/grid.h"
-#include "io/h5read.h"
+#include "support/h5read.h"
 #include "model/metrics.h"
 #include "model/fields.h"
 #include "model/model.h"
@@ -543,7 +543,7 @@ static const char *engine_run(const char *const *sets, char *dir, size_t dirlen,
   chs_status st = chs_simulation_run(&g_cfg, &opt, &res);
   cr_assert_eq(st, CHS_OK, "the run failed: %s", chs_error_message());
   *steps = res.stats.steps;
-  static char h5[CHS_PATH_MAX + 64];
+  static char h5[2 * CHS_PATH_MAX + 512]; /* run_dir + name: room for both */
   snprintf(h5, sizeof h5, "%s/%s.h5", res.run_dir, g_cfg.run_name);
   cr_assert(access(h5, R_OK) == 0, "no result file %s", h5);
   return h5;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "io/h5read.h"
+#include "support/h5read.h"
 #include "model/fields.h"
 #include "model/joint.h"
 #include "par/par.h"

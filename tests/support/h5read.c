@@ -1,4 +1,4 @@
-#include "io/h5read.h"
+#include "support/h5read.h"
 
 #include <hdf5.h>
 
@@ -12,39 +12,6 @@ static chs_status open_file(const char *path, hid_t *file)
   if (*file < 0)
     return chs_error(CHS_ERR_IO, "%s: cannot open it as HDF5 (missing or not HDF5?)", path);
   return CHS_OK;
-}
-
-int chs_h5_exists(const char *path, const char *obj)
-{
-  h5_quiet q;
-  quiet_begin(&q);
-  int found = 0;
-  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file >= 0) {
-    if (strcmp(obj, "/") == 0) {
-      found = 1;
-    } else {
-      /* H5Oexists_by_name needs every parent to exist: walk the path. */
-      char buf[1024];
-      size_t n = strlen(obj);
-      if (n < sizeof buf) {
-        memcpy(buf, obj, n + 1);
-        found = 1;
-        for (char *p = buf + 1; found; p++) {
-          if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            found = H5Lexists(file, buf, H5P_DEFAULT) > 0;
-            *p = c;
-            if (c == '\0') break;
-          }
-        }
-      }
-    }
-    H5Fclose(file);
-  }
-  quiet_end(&q);
-  return found;
 }
 
 chs_status chs_h5_dataset_shape(const char *path, const char *dataset, int *ndims, long dims[8])

@@ -1,13 +1,11 @@
-/* Small serial reader for our HDF5 files (tests, and later restart). Any process may call
- * it; it does not need MPI. Failures return CHS_ERR_IO with a message naming the file and
+/* Small serial reader of chondrosim's HDF5 result files for the tests (the engine itself
+ * reads only checkpoints, through src/io/checkpoint_io.c). Any process may call it; it
+ * does not need MPI. Failures return CHS_ERR_IO with a message naming the file and
  * the object. */
-#ifndef CHS_H5READ_H
-#define CHS_H5READ_H
+#ifndef CHS_TEST_H5READ_H
+#define CHS_TEST_H5READ_H
 
 #include "core/status.h"
-
-/* 1 if the object (group, dataset; "/a/b") exists, 0 if not or the file cannot be read. */
-int chs_h5_exists(const char *path, const char *obj);
 
 /* Shape of a dataset: *ndims (0 for a scalar) and up to 8 dims, slowest first. */
 chs_status chs_h5_dataset_shape(const char *path, const char *dataset, int *ndims, long dims[8]);

@@ -1,0 +1,59 @@
+#include "run/memory.h"
+
+#include <stdio.h>
+
+#include "model/fields.h"
+
+double chs_memory_cells(const chs_config *cfg)
+{
+  double ny = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? (double)cfg->grid_ny : 1.0;
+  return (double)cfg->grid_nx * ny * (double)cfg->grid_nz;
+}
+
+double chs_memory_per_cell(const chs_config *cfg)
+{
+  /* Vectors of CHS_NF doubles per cell. */
+  double vectors = 2.0                                /* state y, tolerances atol */
+                   + 1.0                              /* the model's ghosted copy of the state */
+                   + (cfg->solver_max_order + 1.0)    /* CVODE's Nordsieck history */
+                   + 8.0                              /* CVODE work: ewt, acor, tempv, ftemp, vtemp1-3, y */
+                   + 2.0                              /* the integrator's own local and atol vectors */
+                   + (cfg->solver_krylov_dim + 1.0)   /* GMRES basis */
+                   + 4.0                              /* GMRES and CVLS work vectors */
+                   + 1.0;                             /* an output step's buffer */
+  double bytes = 8.0 * CHS_NF * vectors;
+  bytes += 8.0 * (CHS_ND + 1.0); /* diffusivities and filler (ghosted) */
+  bytes += 1.0;                  /* lesion mask */
+  if (cfg->solver_preconditioner != CHS_PC_NONE)
+    bytes += 8.0 * CHS_NF * CHS_NF + 4.0 * CHS_NF + 8.0 * 3.0 * CHS_ND; /* LU blocks, pivots, couplings */
+  return bytes;
+}
+
+static const char *human(double b, char *buf, size_t len)
+{
+  static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (b >= 1024.0 && u < 6) {
+    b /= 1024.0;
+    u++;
+  }
+  snprintf(buf, len, "%.3g %s", b, unit[u]);
+  return buf;
+}
+
+chs_status chs_memory_check(const chs_config *cfg, double need, double available, const char *where)
+{
+  if (!(available > 0) || need <= available) return CHS_OK;
+  char a[32], b[32], ny[48] = "";
+  int ix = chs_param_index("grid.nx"), iz = chs_param_index("grid.nz");
+  int is3d = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D;
+  if (is3d) snprintf(ny, sizeof ny, ", grid.ny = %d", cfg->grid_ny);
+  return chs_error(CHS_ERR_NOMEM,
+                   "grid.nx = %d (%s)%s, grid.nz = %d (%s): %.4g cells need about %s (%.0f bytes "
+                   "per cell: state, preconditioner and CVODE vectors) but %s has %s available: "
+                   "reduce grid.nx/grid.nz%s, or spread the run over more nodes",
+                   cfg->grid_nx, cfg->origin[ix], ny,
+                   cfg->grid_nz, cfg->origin[iz], chs_memory_cells(cfg), human(need, a, sizeof a),
+                   chs_memory_per_cell(cfg), where, human(available, b, sizeof b),
+                   is3d ? "/grid.ny" : "");
+}
