@@ -11,7 +11,7 @@
 #include "study/studyfile.h"
 
 #define CHS_SWEEP_MAX_ROWS 100000
-#define CHS_SWEEP_MAX_KEYS 64
+#define CHS_SWEEP_MAX_KEYS 256 /* a uq study varies every prior (about 100) plus its cohort */
 
 typedef struct {
   chs_ini ini;

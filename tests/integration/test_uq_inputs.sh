@@ -83,6 +83,12 @@ study good '[cohort]\ndescription = "ok"\n[patient]\nage = uniform 45 70\n'
 expect '[ $rc -eq 0 ] && has good.out "2 scenario(s) x 4 draw(s) = 8 run(s)" && has good.out "(1 input(s))"' "a valid cohort: the plan is printed"
 study shipped "$(cat "$SRC/models/cohorts/knee_oa_trial.ini")\n"
 expect '[ $rc -eq 0 ]' "the shipped knee_oa_trial cohort is valid"
+# The shipped studies vary every prior plus a cohort: their designs must expand (a design
+# wider than the sweep machinery allows was once refused only when the study was run).
+for f in "$SRC"/configs/uq_*.ini; do
+  "$BIN" uq "$f" --models "$SRC/models" --out shipped_out --dry-run >shipped_plan.out 2>shipped_plan.err; rc=$?
+  expect '[ $rc -eq 0 ] && has shipped_plan.out "draw(s)"' "the shipped study $(basename "$f") expands (dry run)"
+done
 study emptyc '[cohort]\ndescription = "nobody"\n'
 expect '[ $rc -eq 3 ] && has emptyc.err "cohorts/emptyc.ini" && has emptyc.err "empty cohort"' "an empty cohort: exit 3 naming the file"
 study zero '[patient]\nage = choice 50:0 60:0\n'
