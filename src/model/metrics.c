@@ -1,6 +1,7 @@
 #include "model/metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 static const char *const outcome_names[] = {
@@ -55,44 +56,69 @@ void chs_metrics_compute(chs_model *m, const double *y, double injected, double 
   for (int f = 0; f < CHS_NF; f++) mins[f] = INFINITY;
   double sums[S_N] = {0};
   const bool allo_msc = m->product.msc_allogeneic;
-#pragma omp parallel
-  {
-    double ls[S_N] = {0}, lm[CHS_NF];
-    for (int f = 0; f < CHS_NF; f++) lm[f] = INFINITY;
-#pragma omp for collapse(2) schedule(static)
-    for (int k = 0; k < g->ln[2]; k++)
-      for (int j = 0; j < g->ln[1]; j++)
-        for (int i = 0; i < g->ln[0]; i++) {
-          size_t c = chs_grid_owned(g, i, j, k);
-          const double *u = y + c * CHS_NF;
-          double v = g->vol[i];
-          for (int f = 0; f < CHS_NF; f++) {
-            ls[S_TOT + f] += u[f] * v;
-            lm[f] = fmin(lm[f], u[f]);
-          }
-          int column = g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i];
-          ls[column ? S_CK : S_OK] += u[CHS_F_COLLAGEN2] * v;
-          ls[column ? S_CV : S_OV] += v;
-          if (g->lesion[c]) {
-            for (int f = 0; f < CHS_NF; f++) ls[S_LES + f] += u[f] * v;
-            double fill = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS], w = m->rim.wall[c];
-            if (w >= 0.0) {
-              ls[w < rim_width ? S_RIM : S_CEN] += fill * v;
-              ls[w < rim_width ? S_RIMV : S_CENV] += v;
-            }
-            double cells = u[CHS_F_MSC] + u[CHS_F_CHONDROCYTE] + u[CHS_F_REPAIR] + u[CHS_F_DONOR];
-            ls[S_DONOR] += (u[CHS_F_DONOR] + (allo_msc ? u[CHS_F_MSC] : 0.0)) * v;
-            ls[S_CELLS] += cells * v;
-          } else {
-            ls[S_HK] += u[CHS_F_COLLAGEN2] * v;
-            ls[S_HV] += v;
-          }
+  /* Deterministic reduction: each row (j, k) of cells has its own partial sums (summed
+   * along i), and the rows are then added in row order by one thread. The result depends
+   * neither on the thread count nor on the schedule (an OpenMP critical section added
+   * the threads' partials in whatever order they arrived). Minima are exact anyway. */
+  const long nrows = (long)g->ln[1] * g->ln[2];
+  double *rows = calloc((size_t)(nrows > 0 ? nrows : 1) * S_N, sizeof(double));
+  double *rmin = malloc(sizeof(double) * (size_t)(nrows > 0 ? nrows : 1) * CHS_NF);
+  if (!rows || !rmin) { /* out of memory: the serial loop below still works on one row buffer */
+    free(rows);
+    free(rmin);
+    rows = rmin = NULL;
+  }
+  for (long r = 0; r < nrows; r++) {
+    if (!rows) break;
+    for (int f = 0; f < CHS_NF; f++) rmin[r * CHS_NF + f] = INFINITY;
+  }
+#pragma omp parallel for schedule(static) if (rows)
+  for (long r = 0; r < nrows; r++) {
+    double one[S_N], onemin[CHS_NF];
+    double *ls = rows ? rows + r * S_N : one, *lm = rows ? rmin + r * CHS_NF : onemin;
+    if (!rows) {
+      for (int q = 0; q < S_N; q++) ls[q] = 0.0;
+      for (int f = 0; f < CHS_NF; f++) lm[f] = INFINITY;
+    }
+    const int j = (int)(r % g->ln[1]), k = (int)(r / g->ln[1]);
+    for (int i = 0; i < g->ln[0]; i++) {
+      size_t c = chs_grid_owned(g, i, j, k);
+      const double *u = y + c * CHS_NF;
+      double v = g->vol[i];
+      for (int f = 0; f < CHS_NF; f++) {
+        ls[S_TOT + f] += u[f] * v;
+        lm[f] = fmin(lm[f], u[f]);
+      }
+      int column = g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i];
+      ls[column ? S_CK : S_OK] += u[CHS_F_COLLAGEN2] * v;
+      ls[column ? S_CV : S_OV] += v;
+      if (g->lesion[c]) {
+        for (int f = 0; f < CHS_NF; f++) ls[S_LES + f] += u[f] * v;
+        double fill = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS], w = m->rim.wall[c];
+        if (w >= 0.0) {
+          ls[w < rim_width ? S_RIM : S_CEN] += fill * v;
+          ls[w < rim_width ? S_RIMV : S_CENV] += v;
         }
-#pragma omp critical
-    {
+        double cells = u[CHS_F_MSC] + u[CHS_F_CHONDROCYTE] + u[CHS_F_REPAIR] + u[CHS_F_DONOR];
+        ls[S_DONOR] += (u[CHS_F_DONOR] + (allo_msc ? u[CHS_F_MSC] : 0.0)) * v;
+        ls[S_CELLS] += cells * v;
+      } else {
+        ls[S_HK] += u[CHS_F_COLLAGEN2] * v;
+        ls[S_HV] += v;
+      }
+    }
+    if (!rows) { /* serial fallback (the loop ran on one thread): add in row order */
       for (int q = 0; q < S_N; q++) sums[q] += ls[q];
       for (int f = 0; f < CHS_NF; f++) mins[f] = fmin(mins[f], lm[f]);
     }
+  }
+  if (rows) {
+    for (long r = 0; r < nrows; r++) {
+      for (int q = 0; q < S_N; q++) sums[q] += rows[r * S_N + q];
+      for (int f = 0; f < CHS_NF; f++) mins[f] = fmin(mins[f], rmin[r * CHS_NF + f]);
+    }
+    free(rows);
+    free(rmin);
   }
   sums[S_K] = sums[S_LES + CHS_F_COLLAGEN2];
   sums[S_KF] = sums[S_LES + CHS_F_COLLAGEN2] + sums[S_LES + CHS_F_FIBROUS];

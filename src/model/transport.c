@@ -1,6 +1,9 @@
 #include "model/transport.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void chs_transport_from_config(const chs_config *cfg, chs_transport *tp)
 {
@@ -91,45 +94,87 @@ static inline double bottom_value(const chs_transport *tp, int f)
   return f == CHS_F_OXYGEN ? tp->n_bone : (f == CHS_F_CYTOKINE ? tp->bone_cytokine : 0.0);
 }
 
+/* Work split of chs_transport_apply: a task is a run of at most TP_RUN cells along x in
+ * one row j, for every depth k. Walking down the run, each face's harmonic-mean
+ * coefficient is computed once: the x face a cell shares with its left neighbour is the
+ * one that neighbour computed (kept in hx), the z face it shares with the cell above is
+ * the one computed at depth k - 1 (kept in hz). y faces (3D) are still computed from
+ * both sides. Each cell adds its face terms in the same order with the same values as a
+ * per-cell gather (the harmonic mean is symmetric bit for bit), so the result depends
+ * neither on the split nor on the thread count (tests/unit/test_transport.c). */
+enum { TP_RUN = 64 };
+
+static int run_length(int nx, int ny)
+{
+#ifdef _OPENMP
+  const int nt = omp_get_max_threads();
+#else
+  const int nt = 1;
+#endif
+  /* About 8 tasks per thread when rows are few (axisymmetric: ny = 1); runs of >= 4 cells. */
+  int runs = ny >= 8 * nt ? 1 : (8 * nt + ny - 1) / ny;
+  if (runs > (nx + 3) / 4) runs = (nx + 3) / 4;
+  if (runs < 1) runs = 1;
+  int len = (nx + runs - 1) / runs;
+  return len > TP_RUN ? TP_RUN : (len < 1 ? 1 : len);
+}
+
 void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const double *ug,
                          const double *D, double *ydot)
 {
   const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  if (nx <= 0 || ny <= 0 || nz <= 0) return;
   const double cz = g->cz, cy = g->cy, dz = g->h[2], half_dz = 0.5 * g->h[2];
   const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int k = 0; k < nz; k++)
-    for (int j = 0; j < ny; j++) {
-      for (int i = 0; i < nx; i++) {
+  const int len = run_length(nx, ny), runs = (nx + len - 1) / len;
+  const long tasks = (long)ny * runs;
+#pragma omp parallel for schedule(static)
+  for (long t = 0; t < tasks; t++) {
+    const int j = (int)(t / runs), i0 = (int)(t % runs) * len;
+    const int i1 = i0 + len < nx ? i0 + len : nx;
+    const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
+    double hz[TP_RUN][CHS_ND]; /* z faces below the cells of the run at the previous depth */
+    for (int k = 0; k < nz; k++) {
+      double hx[CHS_ND]; /* the x face between the previous cell of the run and this one */
+      int hx_ok = 0;
+      for (int i = i0; i < i1; i++) {
         const long c = (long)chs_grid_ghosted(g, i, j, k);
         const double *u = ug + c * CHS_NF, *Dc = D + c * CHS_ND;
         double *out = ydot + chs_grid_owned(g, i, j, k) * CHS_NF;
         const double cxm = g->cxm[i], cxp = g->cxp[i];
-        const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
+        double *hzi = hz[i - i0];
         for (int f = 0; f < CHS_ND; f++) {
           double acc = 0.0, uc = u[f], d = Dc[f];
-          /* Gather form: each cell sums its own faces, so threads never write shared data. */
-          if (cxm > 0.0)
-            acc += cxm * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) * (ug[(c - sx) * CHS_NF + f] - uc);
-          if (cxp > 0.0)
-            acc += cxp * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) * (ug[(c + sx) * CHS_NF + f] - uc);
+          if (cxm > 0.0) {
+            const double h = hx_ok ? hx[f] : chs_harmonic(d, D[(c - sx) * CHS_ND + f]);
+            acc += cxm * h * (ug[(c - sx) * CHS_NF + f] - uc);
+          }
+          if (cxp > 0.0) {
+            const double h = chs_harmonic(d, D[(c + sx) * CHS_ND + f]);
+            hx[f] = h;
+            acc += cxp * h * (ug[(c + sx) * CHS_NF + f] - uc);
+          }
           if (has_ym)
             acc += cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) * (ug[(c - sy) * CHS_NF + f] - uc);
           if (has_yp)
             acc += cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) * (ug[(c + sy) * CHS_NF + f] - uc);
           if (k > 0)
-            acc += cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f]) * (ug[(c - sz) * CHS_NF + f] - uc);
+            acc += cz * hzi[f] * (ug[(c - sz) * CHS_NF + f] - uc);
           else
             acc += top_coef(tp, f, d, half_dz) * (tp->kappa * tp->fluid[f] - uc) / dz;
-          if (k < nz - 1)
-            acc += cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f]) * (ug[(c + sz) * CHS_NF + f] - uc);
-          else
+          if (k < nz - 1) {
+            const double h = chs_harmonic(d, D[(c + sz) * CHS_ND + f]);
+            hzi[f] = h;
+            acc += cz * h * (ug[(c + sz) * CHS_NF + f] - uc);
+          } else
             acc += bottom_coef(tp, f, d, half_dz) * (bottom_value(tp, f) - uc) / dz;
           out[f] += acc;
         }
+        hx_ok = cxp > 0.0;
       }
     }
+  }
 }
 
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
