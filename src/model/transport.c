@@ -52,11 +52,6 @@ void chs_transport_coefficients(const chs_transport *tp, const double *u, double
   coefficients(tp, u, 1.0, 1.0, D);
 }
 
-void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND])
-{
-  coefficients(tp, u, tp->carrier_cell, tp->carrier_solute, D);
-}
-
 double chs_transport_robin(double h, double D_cell, double half_dz)
 {
   /* Series resistance of the film (1/h) and the half cell (dz/2D). */

@@ -33,9 +33,6 @@ static inline double chs_harmonic(double a, double b)
   return s > 0.0 ? 2.0 * a * b / s : 0.0;
 }
 
-/* The same in a lesion cell, whose filler (M = 0) is the carrier's. */
-void chs_transport_coefficients_filler(const chs_transport *tp, const double *u, double D[CHS_ND]);
-
 /* Fills D (ghosted, CHS_ND per cell) from the ghosted state ug (and tp->filler). */
 void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g, const double *ug,
                                      double *D);
