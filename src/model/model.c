@@ -4,14 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Day of the first dose that brings allogeneic MSCs (infinite if none does). */
-static double first_allogeneic_day(const chs_config *cfg, const chs_composition *p)
-{
-  if (p->msc < 0 || !p->msc_allogeneic || cfg->therapy_dose <= 0) return INFINITY;
-  if (p->c[p->msc].route == CHS_ROUTE_NONE) return INFINITY;
-  return cfg->therapy_day;
-}
-
 /* Solute uptake of the intact joint surface per unit fluid cytokine (1/day x mm), from the
  * native column: the synovium's drive replaces it, so an intact joint's fluid holds still. */
 static double native_cytokine_uptake(const chs_model *m, double i_quiet)
@@ -69,7 +61,7 @@ chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_
   chs_rates_from_config(cfg, m->product.msc_allogeneic, &m->rates);
   chs_transport_from_config(cfg, &m->tp);
   chs_joint_from_config(cfg, g->lesion_area_phys, m->product.msc_allogeneic,
-                        first_allogeneic_day(cfg, &m->product), &m->joint);
+                        chs_composition_first_allogeneic_day(cfg, &m->product), &m->joint);
   chs_joint_initial(&m->joint, m->pools);
   m->npool_local = par->rank == 0 ? CHS_NPOOL : 0;
   m->diffuse = cfg->lesion_shape == CHS_LESION_DIFFUSE;
