@@ -229,11 +229,17 @@ def write_fitted(values, models_dir, mode="base"):
     return path
 
 
+def _rel(path):
+    """A path inside the repository relative to its root (the record must not point outside)."""
+    ap = os.path.abspath(path)
+    return os.path.relpath(ap, ROOT) if ap.startswith(ROOT + os.sep) else path
+
+
 def record(path, knobs, start_vals, fit_vals, rows0, rows1, vjac, res, weights, cmd, written, secs):
     out = [BEGIN, "## Calibration by program (scripts/calibrate.py)", "",
            f"Command: `{cmd}`  ", f"Result: {res.message} ({res.nfev} misfit evaluations, {secs:.0f} s); "
            f"cost {0.5 * float(np.sum(res.fun ** 2)):.4g} (start {rows0['cost']:.4g}).  ",
-           f"Written to: {written or 'nothing (--write none)'}", "",
+           f"Written to: {_rel(written) if written else 'nothing (--write none)'}", "",
            "| knob | scale | lower | upper | start | fitted | fitted to | evidence |",
            "|---|---|---|---|---|---|---|---|"]
     for k, a, b in zip(knobs, start_vals, fit_vals):

@@ -100,5 +100,15 @@ chs_status chs_composition_parse(const chs_config *cfg, chs_composition *out)
                      ORIGIN("therapy.fractions"), sum);
   out->n = n;
   if (out->msc >= 0) out->msc_allogeneic = out->c[out->msc].allogeneic;
+  for (int i = 0; i < n; i++)
+    if (out->c[i].allogeneic && out->c[i].fraction > 0.0) out->any_allogeneic = true;
   return CHS_OK;
+}
+
+double chs_composition_first_allogeneic_day(const chs_config *cfg, const chs_composition *p)
+{
+  if (cfg->therapy_route == CHS_ROUTE_NONE || cfg->therapy_dose <= 0.0) return INFINITY;
+  for (int i = 0; i < p->n; i++)
+    if (p->c[i].allogeneic && p->c[i].fraction > 0.0 && p->c[i].route != CHS_ROUTE_NONE) return cfg->therapy_day;
+  return INFINITY;
 }

@@ -22,10 +22,15 @@ typedef struct {
   int n;
   chs_component c[CHS_COMP_MAX];
   bool msc_allogeneic; /* the MSC component's donor (false if there is none) */
+  bool any_allogeneic; /* some component (MSCs, chondrocytes or chondrons) is a donor's */
   int msc;             /* index of the MSC component, or -1 */
 } chs_composition;
 
 /* Parses and checks the product; errors name the key, its origin and the allowed values. */
 chs_status chs_composition_parse(const chs_config *cfg, chs_composition *out);
+
+/* Day of the first dose that brings allogeneic cells of any component (MSCs, chondrocytes,
+ * chondrons): the day the adaptive immune clock starts from. INFINITY if none does. */
+double chs_composition_first_allogeneic_day(const chs_config *cfg, const chs_composition *p);
 
 #endif

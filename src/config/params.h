@@ -65,6 +65,8 @@
     "per component autologous|allogeneic (empty: the source's default for MSCs, autologous else)") \
   S(therapy, routes, "",                                                                           \
     "per component route (empty: therapy.route for all); e.g. IA MSCs + intralesional chondrocytes") \
+  R(therapy, donor_age, "25", 0, 120, "year",                                                      \
+    "age of the donor of allogeneic cells (their age factor A_D; A = 1 up to 30 years)")           \
   S(therapy, source, "bone_marrow", "cell source: models/sources/<source>.ini (bone_marrow, adipose, ...)") \
   R(therapy, day, "0", 0, 36500, "day", "day of the first dose")                                   \
   I(therapy, doses, "1", 1, 1000, "number of doses (a maintenance course when > 1)")               \
@@ -238,7 +240,7 @@
   R(source, paracrine, CHS_FROM_MODEL, 0, 100, "1", "paracrine secretion multiplier (pi)")         \
   R(source, psi_i, CHS_FROM_MODEL, 0, 100, "1", "anti-inflammatory multiplier")                    \
   R(source, P_f, CHS_FROM_MODEL, 0, 100, "1", "fibrous tendency multiplier")                       \
-  B(source, allogeneic, CHS_FROM_MODEL, "default donor: allogeneic (A_d = 1) instead of the patient's own") \
+  B(source, allogeneic, CHS_FROM_MODEL, "default donor: allogeneic (age factor of therapy.donor_age) instead of the patient's own") \
   B(source, allogeneic_only, CHS_FROM_MODEL, "only allogeneic use exists (e.g. umbilical cord)")   \
   /* ---- mechanisms (switches for tests and ablations) ---- */                                    \
   B(mechanisms, immune, "true", "adaptive clearance of allogeneic cells")                          \

@@ -27,7 +27,8 @@ void chs_joint_from_config(const chs_config *cfg, double lesion_area, bool msc_a
   j->sigma_sf = cfg->joint_sigma_sf * cfg->source_paracrine;
   j->k_I = cfg->joint_k_I;
   j->I_base = cfg->patient_inflammation;
-  j->psi_sf = cfg->joint_psi_sf * cfg->source_psi_i;
+  j->psi_sf = cfg->joint_psi_sf;
+  j->psi_cells = cfg->source_psi_i;
   j->A_joint = cfg->joint_A_joint;
   double a = lesion_area, w = cfg->joint_w_les, A = cfg->joint_A_joint;
   double rest = A - a > 0 ? A - a : 0.0;
@@ -53,7 +54,8 @@ void chs_joint_from_config(const chs_config *cfg, double lesion_area, bool msc_a
   j->psi_B = cfg->bone_psi_B;
   j->tau_B = cfg->bone_tau_B;
   j->allogeneic = msc_allogeneic && cfg->mechanisms_immune;
-  j->t_on = j->allogeneic ? first_allo_day + cfg->immune_t_lag : INFINITY;
+  /* Any allogeneic cells start the clock: donor MSCs, or donor chondrocytes/chondrons alone. */
+  j->t_on = cfg->mechanisms_immune && isfinite(first_allo_day) ? first_allo_day + cfg->immune_t_lag : INFINITY;
   j->tau_Z = cfg->immune_tau_Z;
   j->tau_mem = cfg->immune_tau_mem;
   j->delta_X = j->allogeneic ? cfg->immune_delta_imm : 0.0;
@@ -82,10 +84,12 @@ double chs_joint_drive(const chs_joint *j, double damage)
   return j->I_base * (1.0 + j->gamma_F * (damage > 0 ? damage : 0.0));
 }
 
-/* MSC-equivalent exposure of the synovium and its saturation Phi. */
-static double exposure(const chs_joint *j, const double P[CHS_NPOOL])
+/* Exposure of the synovium in MSC-equivalents and its saturation Phi. The injected cells
+ * weigh `weight` (the source's multiplier) each; PRP and exosomes are already counted in
+ * MSC-equivalents, whatever the run's cell source. */
+static double exposure(const chs_joint *j, const double P[CHS_NPOOL], double weight)
 {
-  double X = P[CHS_P_N] + P[CHS_P_Y1] + P[CHS_P_Y2] + P[CHS_P_E] + P[CHS_P_PRP];
+  double X = weight * (P[CHS_P_N] + P[CHS_P_Y1] + P[CHS_P_Y2]) + P[CHS_P_E] + P[CHS_P_PRP];
   return X > 0 ? X / (j->K_Phi + X) : 0.0;
 }
 
@@ -95,7 +99,7 @@ void chs_joint_rhs(const chs_joint *j, double t, const double P[CHS_NPOOL], cons
   const double N = P[CHS_P_N], I = P[CHS_P_I], Y1 = P[CHS_P_Y1], Y2 = P[CHS_P_Y2], Sb = P[CHS_P_SB];
   const double Z = P[CHS_P_Z], m = P[CHS_P_M], B = P[CHS_P_B];
   const double att = chs_joint_attach_rate(j, P) * N;
-  const double Phi = exposure(j, P);
+  const double Phi_m = exposure(j, P, j->paracrine), Phi_psi = exposure(j, P, j->psi_cells);
   const double kill = j->delta_X * Z; /* immune clearance of allogeneic MSCs */
   const double exch = j->exchange ? j->A_joint / j->V_sf_mm3 : 0.0;
 
@@ -112,15 +116,17 @@ void chs_joint_rhs(const chs_joint *j, double t, const double P[CHS_NPOOL], cons
   double drive = chs_joint_drive(j, tf->damage) * (j->synovitis ? m : 1.0);
   double N_allo = j->allogeneic ? N : 0.0;
   dP[CHS_P_I] = j->k_I * (drive - I) + exch * (j->I_uptake_native * drive - tf->uptake_I) -
-                j->psi_sf * Phi * I + j->sigma_rej * Z * N_allo / (j->K_N + N_allo);
-  dP[CHS_P_M] = j->synovitis ? (1.0 - m) / j->tau_m - j->kappa_m * j->paracrine * Phi * m : 0.0;
+                j->psi_sf * Phi_psi * I + j->sigma_rej * Z * N_allo / (j->K_N + N_allo);
+  dP[CHS_P_M] = j->synovitis ? (1.0 - m) / j->tau_m - j->kappa_m * Phi_m * m : 0.0;
   dP[CHS_P_SB] = -(j->delta_b + kill) * Sb;
   dP[CHS_P_B] = j->bone ? (j->B_0 - B) / j->tau_B - j->psi_B * (Sb / (j->K_B + Sb)) * B : 0.0;
   dP[CHS_P_MARROW] = -marrow_rate;
-  /* Antigen drive: allogeneic cells anywhere, after the lag of the first exposure. */
+  /* Antigen drive: allogeneic cells anywhere (MSCs only if they are a donor's; donor
+   * chondrocytes always), after the lag of the first exposure. */
   double a = 0.0;
   if (t >= j->t_on) {
-    double X = N + Y1 + Y2 + Sb + P[CHS_P_MARROW] + tf->msc_tissue + tf->donor_cells;
+    double X = tf->donor_cells;
+    if (j->allogeneic) X += N + Y1 + Y2 + Sb + P[CHS_P_MARROW] + tf->msc_tissue;
     a = X > 0 ? X / (j->K_present + X) : 0.0;
   }
   dP[CHS_P_Z] = a * (1.0 - Z) / j->tau_Z - (1.0 - a) * Z / j->tau_mem;
@@ -133,7 +139,8 @@ void chs_joint_rhs(const chs_joint *j, double t, const double P[CHS_NPOOL], cons
 void chs_joint_diagonal(const chs_joint *j, double t, const double P[CHS_NPOOL], double d[CHS_NPOOL])
 {
   memset(d, 0, sizeof(double) * CHS_NPOOL);
-  const double Phi = exposure(j, P), kill = j->delta_X * P[CHS_P_Z];
+  const double Phi_m = exposure(j, P, j->paracrine), Phi_psi = exposure(j, P, j->psi_cells);
+  const double kill = j->delta_X * P[CHS_P_Z];
   d[CHS_P_N] = -j->k_clr - chs_joint_attach_rate(j, P);
   d[CHS_P_Y1] = -(j->d_Y1 + j->k_eng + kill);
   d[CHS_P_Y2] = -(j->d_Y2 + kill);
@@ -141,8 +148,8 @@ void chs_joint_diagonal(const chs_joint *j, double t, const double P[CHS_NPOOL],
   d[CHS_P_PRP] = -j->k_P;
   d[CHS_P_HA] = -j->k_H;
   d[CHS_P_G] = -j->k_clrG;
-  d[CHS_P_I] = -j->k_I - j->psi_sf * Phi;
-  d[CHS_P_M] = j->synovitis ? -1.0 / j->tau_m - j->kappa_m * j->paracrine * Phi : 0.0;
+  d[CHS_P_I] = -j->k_I - j->psi_sf * Phi_psi;
+  d[CHS_P_M] = j->synovitis ? -1.0 / j->tau_m - j->kappa_m * Phi_m : 0.0;
   d[CHS_P_SB] = -(j->delta_b + kill);
   d[CHS_P_B] = j->bone ? -1.0 / j->tau_B - j->psi_B * P[CHS_P_SB] / (j->K_B + P[CHS_P_SB]) : 0.0;
   d[CHS_P_Z] = t >= j->t_on ? -1.0 / j->tau_Z : -1.0 / j->tau_mem;

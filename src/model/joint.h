@@ -47,7 +47,10 @@ typedef struct {
   double k_clr, k_att, att_I, k_clrG, sigma_sf, k_I, I_base, psi_sf, V_sf_mm3;
   double phi;                  /* the lesion's share of attaching cells */
   /* synovium */
-  double k_eng, d_Y1, d_Y2, K_Phi, kappa_m, tau_m, paracrine;
+  double k_eng, d_Y1, d_Y2, K_Phi, kappa_m, tau_m;
+  /* the cell source's multipliers on its cells' exposure weight (not on PRP or exosomes):
+   * paracrine (synovitis drive, pi) and psi_cells (fluid cytokine clearance, pi_psi) */
+  double paracrine, psi_cells;
   bool synovitis;
   /* damage feedback */
   double gamma_F;
@@ -57,7 +60,7 @@ typedef struct {
   double B_0, delta_b, K_B, psi_B, tau_B;
   bool bone;
   /* immune */
-  bool allogeneic;             /* MSC component allogeneic */
+  bool allogeneic;             /* MSC component allogeneic (and the immune mechanism on) */
   double t_on;                 /* day the adaptive response can start (inf: never) */
   double tau_Z, tau_mem, delta_X, sigma_rej, K_present, K_N;
   /* fluid exchange with the tissue: A_joint / V_sf / simulated surface area */
@@ -75,7 +78,10 @@ typedef struct {
   double uptake_G, uptake_I;                  /* solute entering the tissue per mm^2 of surface per day */
 } chs_tissue_flows;
 
-/* lesion_area: the real lesion opening (mm^2), for the homing share phi. */
+/* lesion_area: the real lesion opening (mm^2), for the homing share phi. msc_allogeneic:
+ * the MSC component is a donor's (immune clearance of MSCs, rejection flare);
+ * first_allo_day: the first dose with allogeneic cells of any component (the immune clock
+ * starts t_lag after it; INFINITY: never). */
 void chs_joint_from_config(const chs_config *cfg, double lesion_area, bool msc_allogeneic,
                            double first_allo_day, chs_joint *j);
 void chs_joint_initial(const chs_joint *j, double P[CHS_NPOOL]);

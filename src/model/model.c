@@ -4,14 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Day of the first dose that brings allogeneic MSCs (infinite if none does). */
-static double first_allogeneic_day(const chs_config *cfg, const chs_composition *p)
-{
-  if (p->msc < 0 || !p->msc_allogeneic || cfg->therapy_dose <= 0) return INFINITY;
-  if (p->c[p->msc].route == CHS_ROUTE_NONE) return INFINITY;
-  return cfg->therapy_day;
-}
-
 /* Solute uptake of the intact joint surface per unit fluid cytokine (1/day x mm), from the
  * native column: the synovium's drive replaces it, so an intact joint's fluid holds still. */
 static double native_cytokine_uptake(const chs_model *m, double i_quiet)
@@ -69,7 +61,7 @@ chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_
   chs_rates_from_config(cfg, m->product.msc_allogeneic, &m->rates);
   chs_transport_from_config(cfg, &m->tp);
   chs_joint_from_config(cfg, g->lesion_area_phys, m->product.msc_allogeneic,
-                        first_allogeneic_day(cfg, &m->product), &m->joint);
+                        chs_composition_first_allogeneic_day(cfg, &m->product), &m->joint);
   chs_joint_initial(&m->joint, m->pools);
   m->npool_local = par->rank == 0 ? CHS_NPOOL : 0;
   m->diffuse = cfg->lesion_shape == CHS_LESION_DIFFUSE;
@@ -96,18 +88,35 @@ chs_status chs_model_create(const chs_config *cfg, const chs_grid *g, const chs_
     goto fail;
   }
   CHS_TRY(st, chs_halo_create(par, g->ln, g->ng, CHS_NF, &m->halo), fail);
-  /* Global constants of the joint coupling: the simulated surface, the native collagen. */
+  /* Global constants of the joint coupling: the simulated surface, the native collagen,
+   * the footprint of the lesion opening, and the share of the joint it stands for. */
   {
-    double sums[2] = {0.0, 0.0};
+    double sums[4] = {0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < g->ln[2]; k++)
       for (int j = 0; j < g->ln[1]; j++)
         for (int i = 0; i < g->ln[0]; i++) {
-          if (g->lo[2] + k == 0) sums[0] += g->vol[i] / g->h[2];
+          bool fp = g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i];
+          if (g->lo[2] + k == 0) {
+            sums[0] += g->vol[i] / g->h[2];
+            if (fp) sums[2] += g->vol[i] / g->h[2];
+          }
           sums[1] += g->vol[i] * m->native.state[(size_t)(g->lo[2] + k) * CHS_NF + CHS_F_COLLAGEN2];
+          if (fp) sums[3] += g->vol[i];
         }
-    chs_par_sum(par, sums, 2);
+    chs_par_sum(par, sums, 4);
     m->surface_area = sums[0];
     m->k_native_mean = g->domain_volume > 0 ? sums[1] / g->domain_volume : 1.0;
+    m->footprint_area = sums[2];
+    m->footprint_volume = sums[3];
+    /* The footprint stands for the real lesion (area lesion_area_phys), the other columns
+     * for the rest of the joint's cartilage (intact native tissue if the lesion fills the
+     * simulated box). Diffuse OA is the whole joint. */
+    if (m->footprint_area <= 0.0)
+      m->lesion_share = 0.0;
+    else if (m->diffuse)
+      m->lesion_share = 1.0;
+    else
+      m->lesion_share = fmin(1.0, g->lesion_area_phys / m->joint.A_joint);
   }
   /* The carrier fills focal lesions; diffuse OA has no filler. */
   if (cfg->lesion_shape != CHS_LESION_DIFFUSE) {
@@ -212,6 +221,52 @@ void chs_model_cell_env(const chs_model *m, double t, size_t c, int k, chs_cell_
   env->Z = m->pools[CHS_P_Z];
 }
 
+/* Solute entering the tissue through the surface cells of the lesion footprint (amount per
+ * day, this rank), with the same Robin flux as chs_transport_apply. */
+static void footprint_uptake(const chs_model *m, double *upG, double *upI)
+{
+  const chs_grid *g = m->grid;
+  *upG = *upI = 0.0;
+  if (g->lo[2] != 0) return;
+  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
+  const int fs[2] = {CHS_F_GROWTH_FACTOR, CHS_F_CYTOKINE};
+  double out[2] = {0.0, 0.0};
+  for (int j = 0; j < g->ln[1]; j++)
+    for (int i = 0; i < g->ln[0]; i++) {
+      if (!g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
+      const size_t c = chs_grid_ghosted(g, i, j, 0);
+      for (int q = 0; q < 2; q++) {
+        const int f = fs[q];
+        double coef = chs_transport_robin(m->tp.h_top, m->D[c * CHS_ND + f], half_dz);
+        out[q] += coef * (m->tp.kappa * m->tp.fluid[f] - m->ug[c * CHS_NF + f]) / dz * g->vol[i];
+      }
+    }
+  *upG = out[0];
+  *upI = out[1];
+}
+
+/* Solute f entering an intact native surface per mm^2 per day at the current fluid value. */
+static double native_surface_uptake(const chs_model *m, int f)
+{
+  const double *u = m->native.state; /* surface cell */
+  double D[CHS_ND];
+  chs_transport_coefficients(&m->tp, u, D);
+  double coef = chs_transport_robin(m->tp.h_top, D[f], 0.5 * m->grid->h[2]);
+  return coef * (m->tp.kappa * m->tp.fluid[f] - u[f]);
+}
+
+/* The joint-level mean per mm^2 of cartilage of a quantity known as a total over the
+ * footprint columns (les, over area_les) and over all columns (all, over area_all):
+ * share x (footprint mean) + (1 - share) x (mean of the other columns). When a focal
+ * lesion fills every simulated column, the rest of the joint is intact: `native`. */
+static double joint_mean(double share, double les, double area_les, double all, double area_all, double native)
+{
+  double mean_les = area_les > 0.0 ? les / area_les : 0.0;
+  double rest = area_all - area_les;
+  double mean_rest = rest > 0.0 ? (all - les) / rest : native;
+  return share * mean_les + (1.0 - share) * mean_rest;
+}
+
 /* Cells crossing the surface over the lesion (intra-articular attachment) and the bone
  * under it (subchondral inflow), as sources in the boundary cells: flux per area / dz. */
 static void boundary_cell_sources(const chs_model *m, double *ydot)
@@ -241,9 +296,9 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
   /* Post the halo exchange, do the pointwise reactions while messages travel. */
   copy_to_ghosted(m, y);
   chs_halo_begin(m->halo, m->ug);
-  double prolif = 0.0, diff = 0.0, died = 0.0, msc = 0.0, donor = 0.0, coll = 0.0;
+  double prolif = 0.0, diff = 0.0, died = 0.0, msc = 0.0, donor = 0.0, coll = 0.0, coll_fp = 0.0;
 #pragma omp parallel for collapse(2) schedule(static) \
-    reduction(+ : prolif, diff, died, msc, donor, coll)
+    reduction(+ : prolif, diff, died, msc, donor, coll, coll_fp)
   for (int k = 0; k < nz; k++)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
@@ -254,6 +309,7 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
         chs_react(&m->rates, &env, u, ydot + c * CHS_NF);
         double v = g->vol[i];
         coll += u[CHS_F_COLLAGEN2] * v;
+        if (g->footprint[(size_t)j * (size_t)nx + (size_t)i]) coll_fp += u[CHS_F_COLLAGEN2] * v;
         donor += u[CHS_F_DONOR] * v;
         if (u[CHS_F_MSC] != 0.0) {
           double p, d, x;
@@ -268,11 +324,13 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
   chs_transport_fill_coefficients(&m->tp, g, m->ug, m->D);
   chs_transport_apply(&m->tp, g, m->ug, m->D, ydot);
   boundary_cell_sources(m, ydot);
-  double up[CHS_ND];
+  double up[CHS_ND], upG_fp, upI_fp;
   chs_transport_surface_uptake(&m->tp, g, m->ug, m->D, up);
+  footprint_uptake(m, &upG_fp, &upI_fp);
 
-  enum { S_PROLIF, S_DIFF, S_DIED, S_MSC, S_DONOR, S_COLL, S_UPG, S_UPI, S_N };
-  double sums[S_N] = {prolif, diff, died, msc, donor, coll, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE]};
+  enum { S_PROLIF, S_DIFF, S_DIED, S_MSC, S_DONOR, S_COLL, S_COLL_FP, S_UPG, S_UPI, S_UPG_FP, S_UPI_FP, S_N };
+  double sums[S_N] = {prolif, diff,    died, msc, donor, coll, coll_fp, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE],
+                      upG_fp, upI_fp};
   chs_par_sum(m->par, sums, S_N);
   if (m->npool_local) {
     /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
@@ -283,9 +341,15 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
         .proliferated = sums[S_PROLIF] * ps,
         .msc_tissue = sums[S_MSC] * ps,
         .donor_cells = sums[S_DONOR] * ps,
-        .damage = 1.0 - (sums[S_COLL] / g->domain_volume) / m->k_native_mean,
-        .uptake_G = sums[S_UPG] / m->surface_area,
-        .uptake_I = sums[S_UPI] / m->surface_area,
+        /* Joint-level values per mm^2 of the joint's cartilage: the lesion weighs its real
+         * area, the rest of the joint is like the simulated tissue around it. */
+        .damage = 1.0 - joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
+                                   g->domain_volume, m->k_native_mean) /
+                            m->k_native_mean,
+        .uptake_G = joint_mean(m->lesion_share, sums[S_UPG_FP], m->footprint_area, sums[S_UPG], m->surface_area,
+                               native_surface_uptake(m, CHS_F_GROWTH_FACTOR)),
+        .uptake_I = joint_mean(m->lesion_share, sums[S_UPI_FP], m->footprint_area, sums[S_UPI], m->surface_area,
+                               native_surface_uptake(m, CHS_F_CYTOKINE)),
     };
     chs_joint_rhs(&m->joint, t, m->pools, &tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
   }

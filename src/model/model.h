@@ -38,6 +38,12 @@ typedef struct chs_model {
   double pain_w[3];           /* pain proxy weights: fluid cytokine, BML, hyaluronic acid */
   double surface_area;        /* simulated articular surface, mm^2 (global) */
   double k_native_mean;       /* volume mean of native collagen (global) */
+  /* Joint-level coupling by physical areas (docs/model.md §3.7-3.8): the columns under the
+   * lesion opening (the footprint) stand for the real lesion, the other columns for the
+   * rest of the joint's cartilage, whatever the size of the simulated box. */
+  double footprint_area;      /* simulated surface of the footprint columns, mm^2 (global) */
+  double footprint_volume;    /* simulated volume of the footprint columns, mm^3 (global) */
+  double lesion_share;        /* real lesion area / A_joint (1 for diffuse OA, 0 without a lesion) */
   double marrow_rate; /* cells/day entering the lesion from the bone (subchondral route) */
   long nrhs;          /* right-hand side evaluations */
   double t_now;       /* day of the last right-hand side (the preconditioner's time) */

@@ -14,7 +14,8 @@ void chs_rates_from_config(const chs_config *cfg, bool msc_allogeneic, chs_rates
 {
   memset(r, 0, sizeof *r);
   r->A = chs_age_factor(cfg->patient_age, cfg->age_A_80);
-  r->A_d = msc_allogeneic ? 1.0 : r->A;
+  r->A_D = chs_age_factor(cfg->therapy_donor_age, cfg->age_A_80); /* a donor's cells: the donor's age */
+  r->A_d = msc_allogeneic ? r->A_D : r->A;
   r->msc_allogeneic = msc_allogeneic;
   /* The source's culture expansion multiplier is deliberately not applied: in vivo every
    * source declines (msc.r_s < msc.delta is checked at load). */
@@ -155,7 +156,7 @@ void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF]
    * turns over in decades and a lost network does not regrow by maintenance. Repair-phase
    * cells build new matrix into the room left (v1's logistic form). */
   const double env = x.q * x.fn / r->c0, room_k = 1.0 - k - f;
-  const double rep = (cr + cd) * boost * r->A;
+  const double rep = (cr * r->A + cd * r->A_D) * boost; /* donor chondrocytes: the donor's age */
   R[CHS_F_PROTEOGLYCAN] = (c * r->P_pm + rep * r->P_p) * env * (1.0 + r->beta_p * x.h) * (1.0 - p) -
                           (r->k_p0 + r->mech * r->k_pi * x.deg) * p;
   R[CHS_F_COLLAGEN2] = (c * r->P_km * sat(room_k, r->K_room) + rep * r->P_k * room_k) * env *

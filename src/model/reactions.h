@@ -27,7 +27,8 @@ typedef struct {
   double K_room;                                         /* room of half mature collagen synthesis */
   double mech;                                           /* mechanical multiplier on catabolism */
   double c0;                                             /* native chondrocyte density */
-  double A, A_d;                                         /* host and donor age factors */
+  double A, A_d;                                         /* host age factor; age factor of the MSCs */
+  double A_D;                                            /* age factor of allogeneic (donor) cells */
 } chs_rates;
 
 /* Where a cell is and when: what the reactions need beyond the cell's own state. */

@@ -38,10 +38,12 @@ chs_status chs_therapy_build(const chs_config *cfg, chs_therapy *th)
         CHS_CHECK(add(th, day + th->tau_b, CHS_EV_MARROW_END, 0, into_lesion / th->tau_b));
       }
     }
-    /* The adaptive response may start t_lag days after the first allogeneic cells: a
-     * discontinuity of the joint's equations, so a stop for the integrator. */
-    if (p->msc >= 0 && p->msc_allogeneic && cfg->mechanisms_immune) {
-      double on = cfg->therapy_day + cfg->immune_t_lag;
+    /* The adaptive response may start t_lag days after the first allogeneic cells (MSCs,
+     * chondrocytes or chondrons): a discontinuity of the joint's equations, so a stop for
+     * the integrator. */
+    double first_allo = chs_composition_first_allogeneic_day(cfg, p);
+    if (isfinite(first_allo) && cfg->mechanisms_immune) {
+      double on = first_allo + cfg->immune_t_lag;
       if (on > cfg->therapy_day && on < cfg->run_end_time) CHS_CHECK(add(th, on, CHS_EV_IMMUNE_ON, 0, 0.0));
     }
   }

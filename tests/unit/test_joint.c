@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "config/composition.h"
 #include "model/joint.h"
 #include "support/test_support.h"
 
@@ -13,7 +14,8 @@ static chs_config g_cfg;
 static void joint_for(chs_joint *j, bool allogeneic, const char *const *sets)
 {
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  chs_joint_from_config(&g_cfg, 78.5, allogeneic, 0.0, j);
+  /* the first allogeneic cells come on day 0 if there are any */
+  chs_joint_from_config(&g_cfg, 78.5, allogeneic, allogeneic ? 0.0 : INFINITY, j);
 }
 
 /* A joint with every pool nonzero, after the immune lag, and a damaged tissue. */
@@ -175,4 +177,81 @@ Test(joint, quiet_joint_at_rest)
   chs_joint_rhs(&j, 100.0, P, &tf, 0.0, d);
   for (int q = 0; q < CHS_NPOOL; q++)
     cr_expect(fabs(d[q]) <= 1e-15, "quiet joint: d%s/dt = %g", chs_pool_names[q], d[q]);
+}
+
+/* Allogeneic chondrocytes (or chondrons) given with autologous or no MSCs start the immune
+ * clock as allogeneic MSCs do (the clock used to start only for an allogeneic MSC
+ * component, so such grafts were never cleared); the antigen is then the donor cells
+ * alone, not the patient's own MSCs. */
+Test(joint, donor_chondrocytes_alone_start_the_immune_clock)
+{
+  const char *sets[] = {"therapy.components=chondrocyte", "therapy.donors=allogeneic", "therapy.route=intralesional",
+                        NULL};
+  chs_test_config(&g_cfg, "configs/default.ini", sets);
+  chs_composition p;
+  cr_assert_eq(chs_composition_parse(&g_cfg, &p), CHS_OK, "%s", chs_error_message());
+  cr_expect(!p.msc_allogeneic && p.any_allogeneic);
+  double day = chs_composition_first_allogeneic_day(&g_cfg, &p);
+  cr_expect_eq(day, g_cfg.therapy_day, "allogeneic chondrocytes alone: immune clock from day %g, want %g", day,
+               g_cfg.therapy_day);
+  /* autologous chondrocytes never start it */
+  const char *auto_sets[] = {"therapy.components=chondrocyte", "therapy.donors=autologous", NULL};
+  chs_test_config(&g_cfg, "configs/default.ini", auto_sets);
+  cr_assert_eq(chs_composition_parse(&g_cfg, &p), CHS_OK, "%s", chs_error_message());
+  cr_expect(isinf(chs_composition_first_allogeneic_day(&g_cfg, &p)));
+  /* autologous MSCs with allogeneic chondrons: the clock starts, MSCs are no antigen */
+  const char *mix[] = {"therapy.components=msc chondron", "therapy.fractions=0.8 0.2",
+                       "therapy.donors=autologous allogeneic", NULL};
+  chs_test_config(&g_cfg, "configs/default.ini", mix);
+  cr_assert_eq(chs_composition_parse(&g_cfg, &p), CHS_OK, "%s", chs_error_message());
+  day = chs_composition_first_allogeneic_day(&g_cfg, &p);
+  cr_expect(isfinite(day));
+  chs_joint j;
+  chs_joint_from_config(&g_cfg, 78.5, p.msc_allogeneic, day, &j);
+  cr_expect(isfinite(j.t_on) && j.delta_X == 0.0, "t_on %g, delta_X %g", j.t_on, j.delta_X);
+  double P[CHS_NPOOL], d[CHS_NPOOL];
+  chs_tissue_flows tf;
+  busy_state(P, &tf);
+  P[CHS_P_Z] = 0.0;
+  chs_joint_rhs(&j, j.t_on + 1.0, P, &tf, 0.0, d);
+  cr_expect_gt(d[CHS_P_Z], 0.0, "donor chondrocytes present after the lag: the response must rise");
+  tf.donor_cells = 0.0; /* only the patient's own MSCs left (N, Y1, Y2, S_b, tissue) */
+  P[CHS_P_Z] = 0.5;
+  chs_joint_rhs(&j, j.t_on + 1.0, P, &tf, 0.0, d);
+  cr_expect_lt(d[CHS_P_Z], 0.0, "autologous MSCs are no antigen: Z must decay (dZ/dt %g)", d[CHS_P_Z]);
+  /* immune mechanism off: no clock */
+  const char *off[] = {"therapy.components=chondrocyte", "therapy.donors=allogeneic", "mechanisms.immune=false", NULL};
+  chs_test_config(&g_cfg, "configs/default.ini", off);
+  chs_joint_from_config(&g_cfg, 78.5, false, 0.0, &j);
+  cr_expect(isinf(j.t_on));
+}
+
+/* The cell source's multipliers weigh its own cells in the synovium's exposure, not the
+ * cell-free products: PRP and exosomes (already in MSC-equivalents) act the same whatever
+ * therapy.source says. They used to multiply the whole exposure term. */
+Test(joint, source_multipliers_weigh_only_the_cells)
+{
+  chs_joint plain, strong;
+  joint_for(&plain, false, (const char *[]){"source.paracrine=1", "source.psi_i=1", NULL});
+  joint_for(&strong, false, (const char *[]){"source.paracrine=1.3", "source.psi_i=1.3", NULL});
+  double P[CHS_NPOOL], a[CHS_NPOOL], b[CHS_NPOOL];
+  chs_tissue_flows tf;
+  busy_state(P, &tf);
+  P[CHS_P_N] = P[CHS_P_Y1] = P[CHS_P_Y2] = 0.0; /* products only */
+  P[CHS_P_E] = 1e6;
+  P[CHS_P_PRP] = 2e6;
+  chs_joint_rhs(&plain, 10.0, P, &tf, 0.0, a);
+  chs_joint_rhs(&strong, 10.0, P, &tf, 0.0, b);
+  cr_expect_neq(a[CHS_P_M], (1.0 - P[CHS_P_M]) / plain.tau_m, "the products must act on m (test not vacuous)");
+  cr_expect_eq(a[CHS_P_M], b[CHS_P_M], "PRP/exosomes only: source paracrine changed dm/dt (%.12g vs %.12g)", a[CHS_P_M],
+               b[CHS_P_M]);
+  cr_expect_eq(a[CHS_P_I], b[CHS_P_I], "PRP/exosomes only: source psi_i changed dI/dt (%.12g vs %.12g)", a[CHS_P_I],
+               b[CHS_P_I]);
+  /* with cells present the source does matter: more effect per cell */
+  P[CHS_P_E] = P[CHS_P_PRP] = 0.0;
+  P[CHS_P_Y1] = 1e6;
+  chs_joint_rhs(&plain, 10.0, P, &tf, 0.0, a);
+  chs_joint_rhs(&strong, 10.0, P, &tf, 0.0, b);
+  cr_expect_lt(b[CHS_P_M], a[CHS_P_M], "cells: a stronger paracrine source must lower m faster");
+  cr_expect_lt(b[CHS_P_I], a[CHS_P_I], "cells: a stronger anti-inflammatory source must clear I faster");
 }

@@ -499,7 +499,8 @@ Test(reactions, source_multipliers_and_donor_age)
       const chs_config *q = &g_cfg;
       double A = 1.0 + (q->age_A_80 - 1.0) * 0.6;
       expect_close("A", sources[m], r.A, A);
-      expect_close("A_d", sources[m], r.A_d, allo ? 1.0 : A);
+      /* allogeneic MSCs carry the donor's age (therapy.donor_age, default 25 y: A = 1) */
+      expect_close("A_d", sources[m], r.A_d, allo ? chs_age_factor(q->therapy_donor_age, q->age_A_80) : A);
       expect_close("r_s (no source multiplier)", sources[m], r.r_s, q->msc_r_s);
       expect_close("k_d", sources[m], r.k_d, q->msc_k_d * q->source_k_d);
       expect_close("psi_i", sources[m], r.psi_i, q->cytokine_psi * q->source_psi_i);
@@ -511,4 +512,36 @@ Test(reactions, source_multipliers_and_donor_age)
       cr_expect_lt(r.r_s, r.delta_s, "%s: r_s %g >= delta %g", sources[m], r.r_s, r.delta_s);
     }
   }
+}
+
+/* Donor chondrocytes are the donor's cells: their synthesis carries the donor's age factor
+ * (therapy.donor_age), not the host's. Before, c_D used the host factor A, so a 70-year-old
+ * host halved the output of cells from a young donor. Allogeneic MSCs follow the same age. */
+Test(reactions, donor_chondrocytes_synthesise_at_the_donors_age)
+{
+  double u[CHS_NF] = {0};
+  u[CD] = 5000.0; /* donor chondrocytes only: no host cells, no MSCs */
+  u[G] = 0.5;
+  u[I] = 0.3;
+  u[N] = 0.07;
+  u[P] = 0.2;
+  u[K] = 0.2;
+  chs_cell_env e = {.c_max = 1e4, .k_nat = 0.99, .k_inj = 0.0, .Z = 0.0};
+  chs_rates young_host, old_host, old_donor;
+  rates_for(&young_host, true, (const char *[]){"patient.age=25", "therapy.donor_age=25", NULL});
+  rates_for(&old_host, true, (const char *[]){"patient.age=70", "therapy.donor_age=25", NULL});
+  rates_for(&old_donor, true, (const char *[]){"patient.age=25", "therapy.donor_age=70", NULL});
+  double Ry[CHS_NF], Ro[CHS_NF], Rd[CHS_NF];
+  chs_react(&young_host, &e, u, Ry);
+  chs_react(&old_host, &e, u, Ro);
+  chs_react(&old_donor, &e, u, Rd);
+  cr_expect_lt(old_host.A, 1.0, "a 70-year-old host has A < 1 (%g)", old_host.A);
+  for (int f = P; f <= K; f++) {
+    cr_expect_gt(Ry[f], 0.0, "donor cells must make matrix here (field %d: %g)", f, Ry[f]);
+    cr_expect_eq(Ro[f], Ry[f], "field %d: the host's age changed donor-cell synthesis (%.10g vs %.10g)", f, Ro[f],
+                 Ry[f]);
+    cr_expect_lt(Rd[f], Ry[f], "field %d: an old donor's cells must make less (%.10g vs %.10g)", f, Rd[f], Ry[f]);
+  }
+  expect_close("A_D", "donor 70 y", old_donor.A_D, chs_age_factor(70.0, g_cfg.age_A_80));
+  expect_close("A_d of allogeneic MSCs", "donor 70 y", old_donor.A_d, old_donor.A_D);
 }
