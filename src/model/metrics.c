@@ -155,9 +155,20 @@ void chs_metrics_compute(chs_model *m, const double *y, double injected, double 
   values[CHS_M_LEDGER_RESIDUAL] = injected > 0 ? (injected - accounted) / injected : 0.0;
   values[CHS_M_SYNOVITIS] = P[CHS_P_M];
   values[CHS_M_BML] = P[CHS_P_B];
-  values[CHS_M_THICKNESS] = g->domain_volume > 0 ? H * sums[S_TOT + CHS_F_COLLAGEN2] / g->domain_volume : 0.0;
   values[CHS_M_THICKNESS_LESION] = sums[S_CV] > 0 ? H * sums[S_CK] / sums[S_CV] : 0.0;
-  values[CHS_M_THICKNESS_HEALTHY] = sums[S_OV] > 0 ? H * sums[S_OK] / sums[S_OV] : 0.0;
+  /* Without columns outside the lesion, the rest of the joint is intact native tissue. */
+  values[CHS_M_THICKNESS_HEALTHY] = sums[S_OV] > 0 ? H * sums[S_OK] / sums[S_OV] : H * m->k_native_mean;
+  /* The joint's mean: the lesion at its real share of the joint's cartilage, the rest like
+   * the columns around it (as the joint coupling weighs them, model.c), so the measure does
+   * not depend on how wide the simulated box is. Without a lesion, or with diffuse OA
+   * (every column is lesion), this is the mean over all columns. */
+  if (sums[S_CV] <= 0)
+    values[CHS_M_THICKNESS] = values[CHS_M_THICKNESS_HEALTHY];
+  else if (sums[S_OV] <= 0 && m->lesion_share >= 1.0)
+    values[CHS_M_THICKNESS] = values[CHS_M_THICKNESS_LESION];
+  else
+    values[CHS_M_THICKNESS] = m->lesion_share * values[CHS_M_THICKNESS_LESION] +
+                              (1.0 - m->lesion_share) * values[CHS_M_THICKNESS_HEALTHY];
   values[CHS_M_PAIN] = m->pain_w[0] * P[CHS_P_I] + m->pain_w[1] * P[CHS_P_B] - m->pain_w[2] * P[CHS_P_HA];
   values[CHS_M_RIM_FILL] = sums[S_RIMV] > 0 ? sums[S_RIM] / sums[S_RIMV] : 0.0;
   values[CHS_M_CENTER_FILL] = sums[S_CENV] > 0 ? sums[S_CEN] / sums[S_CENV] : 0.0;
