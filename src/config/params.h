@@ -255,6 +255,7 @@
   /* ---- initial solute profiles (tests of closed systems) ---- */                                \
   R(init, growth_factor, "-1", -1, 1e6, "ng/mL", "uniform initial growth factor in the tissue (-1: native profile)") \
   R(init, cytokine, "-1", -1, 1e6, "relative", "uniform initial cytokine in the tissue (-1: native profile)") \
-  R(init, oxygen, "-1", -1, 1e6, "mM", "uniform initial oxygen in the tissue (-1: native profile)")
+  R(init, oxygen, "-1", -1, 1e6, "mM", "uniform initial oxygen in the tissue (-1: native profile)") \
+  R(init, bml, "-1", -1, 1, "1", "initial bone-marrow-lesion state B(0) (-1: patient.bml, which stays the drive B relaxes to)")
 
 #endif

@@ -49,6 +49,7 @@ void chs_joint_from_config(const chs_config *cfg, double lesion_area, bool msc_a
   j->k_H = cfg->products_k_H;
   j->bone = cfg->mechanisms_bone;
   j->B_0 = j->bone ? cfg->patient_bml : 0.0;
+  j->B_init = !j->bone ? 0.0 : cfg->init_bml >= 0 ? cfg->init_bml : j->B_0;
   j->delta_b = cfg->bone_delta_b;
   j->K_B = cfg->bone_K_B;
   j->psi_B = cfg->bone_psi_B;
@@ -70,7 +71,7 @@ void chs_joint_initial(const chs_joint *j, double P[CHS_NPOOL])
   memset(P, 0, sizeof(double) * CHS_NPOOL);
   P[CHS_P_I] = j->I_base; /* the joint starts at its own inflammation level */
   P[CHS_P_M] = 1.0;       /* untreated synovium */
-  P[CHS_P_B] = j->B_0;
+  P[CHS_P_B] = j->B_init; /* a lesion present at the start may be resolving (init.bml) */
 }
 
 double chs_joint_attach_rate(const chs_joint *j, const double P[CHS_NPOOL])

@@ -58,6 +58,7 @@ typedef struct {
   double k_E, k_P, sigma_P, k_H;
   /* bone */
   double B_0, delta_b, K_B, psi_B, tau_B;
+  double B_init; /* B(0): init.bml, else B_0 */
   bool bone;
   /* immune */
   bool allogeneic;             /* MSC component allogeneic (and the immune mechanism on) */
