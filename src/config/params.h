@@ -91,7 +91,7 @@
     "absolute tolerance as a fraction of each field's fixed scale (field registry: cells 1e4/mm^3, " \
     "growth factor 1 ng/mL, cytokine 1, oxygen 0.1 mM, matrix 1, latent 10)")                     \
   I(solver, max_order, "5", 1, 5, "maximum BDF order")                                             \
-  R(solver, linear_tolerance, "1e-3", 1e-8, 1, "1", "GMRES tolerance as a fraction of the Newton tolerance") \
+  R(solver, linear_tolerance, "1e-4", 1e-8, 1, "1", "GMRES tolerance as a fraction of the Newton tolerance") \
   I(solver, max_steps, "200000", 10, 100000000, "step limit per run")                              \
   R(solver, max_step, "30", 1e-9, 1e4, "day", "largest time step")                                 \
   E(solver, preconditioner, "column", "none|block|column|mg",                                      \
