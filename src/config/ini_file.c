@@ -42,6 +42,11 @@ typedef struct {
   int dup_line, dup_first; /* first repeated header and where it first appeared, or 0 */
   char dup_name[64];
   int nomem;
+  int indented; /* the current line starts with a blank: inih continues the last value */
+  /* The key being read, passed on once its continuation lines are in. */
+  char pend_section[64], pend_key[128], pend_value[4096];
+  int pend_line, pending;
+  const char *path;
   chs_ini_handler h;
   void *user;
   chs_status stopped; /* the handler's status when it stopped the reading */
@@ -96,8 +101,18 @@ static char *read_line(char *str, int num, void *stream)
     s[0] = '\0';
     if (c == EOF && ferror(r->fp)) return NULL;
   }
+  r->indented = s[0] == ' ' || s[0] == '\t';
   note_section(r, s);
   return s;
+}
+
+/* Hands the pending key to the caller's handler. */
+static int flush(reader *r)
+{
+  if (!r->pending || r->stopped != CHS_OK) return r->stopped == CHS_OK;
+  r->pending = 0;
+  r->stopped = r->h(r->user, r->pend_section, r->pend_key, r->pend_value, r->pend_line);
+  return r->stopped == CHS_OK;
 }
 
 static int on_key(void *user, const char *section, const char *key, const char *value)
@@ -106,16 +121,34 @@ static int on_key(void *user, const char *section, const char *key, const char *
   char v[LINE_MAX_INIH * 4];
   snprintf(v, sizeof v, "%s", value);
   chs_ini_cut_comment(v);
-  r->stopped = r->h(r->user, section, key, v, r->line);
-  return r->stopped == CHS_OK;
+  /* inih calls once per line of a value continued on indented lines: join them with a
+   * blank into one value (a key given twice is a line that is not indented). */
+  if (r->pending && r->indented && !strcmp(section, r->pend_section) && !strcmp(key, r->pend_key)) {
+    size_t n = strlen(r->pend_value);
+    if (n + 1 + strlen(v) >= sizeof r->pend_value) {
+      r->stopped = chs_error(CHS_ERR_CONFIG, "%s:%d: the value of '%s' is longer than %zu "
+                             "characters", r->path, r->line, key, sizeof r->pend_value - 1);
+      return 0;
+    }
+    if (*v) snprintf(r->pend_value + n, sizeof r->pend_value - n, "%s%s", n ? " " : "", v);
+    return 1;
+  }
+  if (!flush(r)) return 0;
+  snprintf(r->pend_section, sizeof r->pend_section, "%s", section);
+  snprintf(r->pend_key, sizeof r->pend_key, "%s", key);
+  snprintf(r->pend_value, sizeof r->pend_value, "%s", v);
+  r->pend_line = r->line;
+  r->pending = 1;
+  return 1;
 }
 
 chs_status chs_ini_parse(const char *path, const char *what, chs_ini_handler h, void *user)
 {
   FILE *fp;
   CHS_CHECK(chs_open_regular(path, "r", what, CHS_ERR_CONFIG, &fp));
-  reader r = {.fp = fp, .h = h, .user = user, .stopped = CHS_OK};
+  reader r = {.fp = fp, .path = path, .h = h, .user = user, .stopped = CHS_OK};
   int rc = ini_parse_stream(read_line, &r, on_key, &r);
+  if (rc == 0) flush(&r);
   int read_error = ferror(fp);
   fclose(fp);
   free(r.sections);

@@ -87,3 +87,31 @@ Test(ini, study_file_same_rules_and_same_errors)
             "%s", chs_error_message());
   chs_error_clear();
 }
+
+/* A value continued on indented lines is one value (joined with a blank), in run configs and
+ * study files alike; the same key on a line that is not indented is still given twice. */
+Test(ini, continuation_lines_are_one_value)
+{
+  chs_ini ini;
+  const char *p = file("cont.ini", "[uq]\nvary = msc.delta msc.r_s\n       joint.k_att   ; the third\n"
+                                   "       joint.k_clr\ndraws = 8\n");
+  cr_assert_eq(chs_ini_read(p, &ini), CHS_OK, "%s", chs_error_message());
+  cr_assert_eq(ini.n, 2);
+  cr_expect_str_eq(ini.e[0].value, "msc.delta msc.r_s joint.k_att joint.k_clr");
+  cr_expect_eq(ini.e[0].line, 2, "a continued value is reported at its first line");
+  cr_expect_str_eq(ini.e[1].value, "8");
+  chs_ini_free(&ini);
+
+  static chs_config cfg;
+  p = file("cont_run.ini", "[output]\ntimes = 0 14\n        42 90\n[grid]\nnx = 40\n");
+  cr_assert_eq(chs_config_load(&cfg, p, NULL, 0, NULL), CHS_OK, "%s", chs_error_message());
+  cr_expect_eq(cfg.output_times.n, 5, "0 14 42 90 and the end of the run");
+  cr_expect_eq(cfg.output_times.v[3], 90.0);
+  cr_expect_eq(cfg.grid_nx, 40);
+
+  chs_error_clear();
+  p = file("dup2.ini", "[grid]\nnx = 40\n  80\nnx = 20\n");
+  cr_expect_eq(chs_config_load(&cfg, p, NULL, 0, NULL), CHS_ERR_CONFIG);
+  cr_expect(strstr(chs_error_message(), "dup2.ini:4: key 'grid.nx' is given twice"), "%s", chs_error_message());
+  chs_error_clear();
+}
