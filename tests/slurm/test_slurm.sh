@@ -238,7 +238,7 @@ read -r JID3 CID3 <"$D/last_submit"
 wait_done "$JID3" "$CID3"
 expect '[ "$(job_state "$JID3")" = COMPLETED ] && [ "$(job_state "$CID3")" = COMPLETED ]' "the task and the collector COMPLETED"
 expect '[ "$(find "$D" -name summary.csv -newer "$WORK/mark3")" = "$D/r0002/summary.csv" ]' "only row 2 reran"
-expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ] && [ "$(cut -d, -f5 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' \
+expect '[ "$(grep -c ",done$" "$D/manifest.csv")" = 4 ] && [ "$(cut -d, -f6 "$D/sweep.csv" | grep -c "^done$")" = 4 ]' \
   "manifest and sweep.csv: all 4 rows done"
 "$BIN" sweep sweep.ini --out results --slurm >gen4.out 2>gen4.err
 expect 'has gen4.out "rows are done; nothing to submit"' "--slurm with every row done submits nothing"
