@@ -488,18 +488,19 @@ int main(int argc, char **argv)
     if (vs != CHS_OK) fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
     return chs_status_exit_code(vs);
   }
+  int runs = !strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep") ||
+             !strcmp(argv[1], "uq");
+  /* SIGTERM, SIGUSR1 and SIGINT are honoured from here on, MPI start-up and set-up
+   * included: installed before MPI_Init, which can take a second or more under srun, so Slurm's
+   * time-limit warning arriving then stops the run (exit 9) instead of killing the rank. */
+  if (runs) chs_signals_install();
   chs_status st = chs_par_init(&argc, &argv);
   if (st != CHS_OK) {
     fprintf(stderr, "chondrosim: error: %s\n", chs_error_message());
     return chs_status_exit_code(st);
   }
   chs_log_init(chs_par_world_rank(), CHS_LOG_INFO);
-  if (!strcmp(argv[1], "run") || !strcmp(argv[1], "compare") || !strcmp(argv[1], "sweep") ||
-      !strcmp(argv[1], "uq")) {
-    /* SIGTERM, SIGUSR1 and SIGINT are honoured from here on (set-up included). */
-    chs_signals_install();
-    setup_threads(argc, argv);
-  }
+  if (runs) setup_threads(argc, argv);
   cli c;
   memset(&c, 0, sizeof c);
   chs_config *cfg = calloc(1, sizeof *cfg);

@@ -15,7 +15,8 @@
 #   5. the time-limit warning (SIGUSR1): checkpoint, exit 9, a restart job finishes the run;
 #   6. from an installed prefix (cmake --install), run.sbatch as shipped (no CHONDROSIM, no
 #      CHONDROSIM_MODELS, not on PATH); at the time-limit warning the job requeues itself and
-#      the next start continues from the checkpoint to the end;
+#      the next start continues from the checkpoint to the end; a warning during set-up, or
+#      before chondrosim can catch it, requeues the job to run again from the start;
 #   7. [slurm] rows_per_task = 2 and sbatch = extra options: 5 rows in 3 array tasks.
 # Everything is bounded (14 minutes in all). If Slurm cannot run here (packages missing, not
 # root) the test FAILS under CI=true and is skipped (exit 77) otherwise.
@@ -155,6 +156,43 @@ wait_done() {
   return 1
 }
 field() { scontrol -o show job "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }   # JOBID FIELD (first task)
+# wait_ready JOBID LOG REGEX [FLAG]: before the test signals a job (as Slurm's --signal would
+# near the time limit), waits until squeue shows it RUNNING, its log has a line matching
+# REGEX (the run got that far: its signal handlers are in place) and, if given, the file
+# FLAG exists (the run is held there by the test hook CHONDROSIM_TEST_PAUSE_IN, so it cannot
+# end before the signal arrives). A signal sent earlier reaches no job step yet, or a
+# starting rank. At most CHS_SLURM_START_TIMEOUT (default 180) s and within the deadline;
+# then a FAIL saying what was missing, the job is cancelled and 1 returned.
+wait_ready() {
+  local j=$1 log=$2 re=$3 flag=${4:-} st= t0 t_end
+  t0=$(date +%s); t_end=$(( t0 + ${CHS_SLURM_START_TIMEOUT:-180} ))
+  [ "$t_end" -gt "$DEADLINE" ] && t_end=$DEADLINE
+  while :; do
+    st=$(squeue -h -j "$j" -o %T 2>/dev/null)
+    if [ "$st" = RUNNING ] && grep -qE -- "$re" "$log" 2>/dev/null && { [ -z "$flag" ] || [ -e "$flag" ]; }; then
+      return 0
+    fi
+    job_state "$j" | grep -qE '^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)$' && break
+    [ "$(date +%s)" -ge "$t_end" ] && break
+    sleep 0.25
+  done
+  local why=
+  [ "$st" = RUNNING ] || why+="state ${st:-$(job_state "$j" | head -n 1)}, not RUNNING; "
+  if [ ! -e "$log" ]; then why+="no log $log; "
+  elif ! grep -qE -- "$re" "$log"; then why+="no line matching '$re' in its log; "; fi
+  [ -n "$flag" ] && [ ! -e "$flag" ] && why+="no $flag; "
+  fail "job $j not ready for its signal after $(( $(date +%s) - t0 )) s (${why%; }): not signalled, cancelled"
+  show "$log" 10
+  scancel "$j" 2>/dev/null
+  return 1
+}
+# signal_ready JOBID LOG REGEX [FLAG]: wait_ready, then SIGUSR1 to the job's steps.
+signal_ready() {
+  wait_ready "$@" || return 1
+  [ -n "${4:-}" ] && sleep 0.5   # every rank reaches the pause
+  scancel --signal=USR1 "$1" || { fail "scancel --signal=USR1 $1 failed"; return 1; }
+}
+LOOP='info: day [0-9.]+ of '   # chondrosim's progress line: the time loop runs
 
 # ---- the sweep: 2 doses x 2 sources, coarse grid, 60 days; at most 2 tasks at once
 cp "$SRC/configs/default.ini" base.ini
@@ -262,16 +300,17 @@ expect '[ "$(job_state "$JT")" = COMPLETED ] && has "$WORK/threads_$JT.out" "thr
 
 echo "== 5. the time-limit warning: SIGUSR1 to the job's ranks -> checkpoint, exit 9; a restart job finishes"
 # scancel --signal sends what #SBATCH --signal sends near the limit, but at a moment we
-# choose: once the time loop runs (its first progress line), so the handler is in place.
+# choose: once the job runs and its time loop is held in the write of output step 1 (day 14)
+# by the test hook, so the handlers are in place and the run cannot end first.
 JS=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
-  --export=ALL,CHONDROSIM="$BIN",CHONDROSIM_CONTINUE=0 "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
+  --export=ALL,CHONDROSIM="$BIN",CHONDROSIM_CONTINUE=0,CHONDROSIM_TEST_PAUSE_IN=output@1,CHONDROSIM_TEST_PAUSE_SECONDS=30,CHONDROSIM_TEST_PAUSE_FILE="$WORK/warned.paused" \
+  "$SRC/scripts/slurm/run.sbatch" "$SRC/configs/default.ini" \
   --set grid.nx=40 --set grid.nz=12 --set run.name=warned --out "$WORK/warned")
 JS=${JS%%;*}
-for _ in $(seq 1 240); do has "$WORK/chondrosim_$JS.out" " day " && break; sleep 0.25; done
-scancel --signal=USR1 "$JS"
+signal_ready "$JS" "$WORK/chondrosim_$JS.out" "$LOOP" "$WORK/warned.paused"
 wait_done "$JS"
 expect '[ "$(field "$JS" ExitCode)" = 9:0 ]' "the warned job wrote a checkpoint and exited 9"
-show "$WORK/chondrosim_$JS.out" 6
+show "$WORK/chondrosim_$JS.out" 9
 CHK="$WORK/warned/warned/warned.chk.h5"
 expect '[ -s "$CHK" ] && [ ! -e "$WORK/warned/warned/summary.csv" ]' "checkpoint present, no summary.csv yet"
 JR=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
@@ -282,33 +321,61 @@ wait_done "$JR"
 expect '[ "$(job_state "$JR")" = COMPLETED ] && [ -s "$WORK/warned/warned/summary.csv" ] && [ -s "$WORK/warned/warned/warned.h5" ]' \
   "the restart job COMPLETED the run (summary.csv and warned.h5 written)"
 
-# Section 6 failed once after model v2 was merged (the job had not written its log when the
-# signal was sent, so it failed instead of requeueing); it passed on its branch. Until that
-# race is fixed it runs only with CHS_SLURM_REQUEUE_TEST=1 (the README says so).
-if [ "${CHS_SLURM_REQUEUE_TEST:-0}" = 1 ]; then
 echo "== 6. installed prefix: run.sbatch as shipped; the time-limit warning requeues the job, which continues"
+# The warning is sent only once the job runs and is held in its time loop (wait_ready), as
+# in section 5. Two more jobs meet it earlier and are requeued to run again from the start:
+# one during set-up (chondrosim exits 9 without a checkpoint), one before chondrosim could
+# catch it (a start-up wrapper killed by SIGUSR1: srun exits 138). A site set-up file lets
+# their second starts run straight through.
 cmake --install "$(dirname "$BIN")" --prefix "$WORK/prefix" >install.log 2>&1
 expect '[ $? -eq 0 ] && [ -x "$WORK/prefix/bin/chondrosim" ]' "cmake --install into $WORK/prefix"
-JA=$(env -u CHONDROSIM -u CHONDROSIM_MODELS PATH=/usr/bin:/bin sbatch --parsable --ntasks=2 --cpus-per-task=1 \
-  --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
-  "$WORK/prefix/share/chondrosim/scripts/slurm/run.sbatch" "$WORK/prefix/share/chondrosim/configs/default.ini" \
+P6=$WORK/prefix/share/chondrosim
+cat >"$WORK/second_start.sh" <<'EOS'
+if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then unset CHONDROSIM CHONDROSIM_TEST_PAUSE_IN; fi
+EOS
+printf '%s\n' '#!/bin/bash' 'echo "wrapper: holding the start of chondrosim"' ': >"$WRAPPER_FLAG"' \
+  'for _ in $(seq 600); do sleep 0.1; done' "exec '$WORK/prefix/bin/chondrosim' \"\$@\"" >"$WORK/slow_start.sh"
+chmod +x "$WORK/slow_start.sh"
+SMALL=(--set grid.nx=8 --set grid.nz=4 --set run.end_time=10 --set "output.times=0 10")
+JA=$(env -u CHONDROSIM -u CHONDROSIM_MODELS PATH=/usr/bin:/bin CHONDROSIM_TEST_PAUSE_IN=output@1 \
+  CHONDROSIM_TEST_PAUSE_SECONDS=30 CHONDROSIM_TEST_PAUSE_FILE="$WORK/auto.paused" \
+  sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  "$P6/scripts/slurm/run.sbatch" "$P6/configs/default.ini" \
   --set grid.nx=20 --set grid.nz=8 --set run.end_time=180 --set run.name=auto --out "$WORK/auto")
 JA=${JA%%;*}
-for _ in $(seq 1 240); do has "$WORK/chondrosim_$JA.out" " day " && break; sleep 0.25; done
-scancel --signal=USR1 "$JA"
-# The job requeues itself: wait for its second start, then for the end.
-for _ in $(seq 1 240); do has "$WORK/chondrosim_$JA.out" "continuing (start 2)" && break; sleep 0.5; done
-wait_done "$JA"
-grep -E "requeueing|continuing|finished" "$WORK/chondrosim_$JA.out" | sed 's/^/        | /'
+signal_ready "$JA" "$WORK/chondrosim_$JA.out" "$LOOP" "$WORK/auto.paused"
+JB=$(env -u CHONDROSIM -u CHONDROSIM_MODELS PATH=/usr/bin:/bin CHONDROSIM_TEST_PAUSE_IN=setup \
+  CHONDROSIM_TEST_PAUSE_SECONDS=30 CHONDROSIM_TEST_PAUSE_FILE="$WORK/setup.paused" CHONDROSIM_SETUP="$WORK/second_start.sh" \
+  sbatch --parsable --ntasks=1 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  "$P6/scripts/slurm/run.sbatch" "$P6/configs/default.ini" "${SMALL[@]}" --set run.name=insetup --out "$WORK/insetup")
+JB=${JB%%;*}
+JC=$(env -u CHONDROSIM_MODELS PATH=/usr/bin:/bin CHONDROSIM="$WORK/slow_start.sh" WRAPPER_FLAG="$WORK/wrapper.started" \
+  CHONDROSIM_SETUP="$WORK/second_start.sh" \
+  sbatch --parsable --ntasks=1 --cpus-per-task=1 --time=00:05:00 --signal=USR1@30 --chdir="$WORK" \
+  "$P6/scripts/slurm/run.sbatch" "$P6/configs/default.ini" "${SMALL[@]}" --set run.name=early --out "$WORK/early")
+JC=${JC%%;*}
+echo "        jobs $JA (time loop), $JB (set-up), $JC (before chondrosim runs)"
+signal_ready "$JB" "$WORK/chondrosim_$JB.out" "test hook: paused halfway through the setup" "$WORK/setup.paused"
+signal_ready "$JC" "$WORK/chondrosim_$JC.out" "wrapper: holding the start" "$WORK/wrapper.started"
+# Each job requeues itself, starts again (after Slurm's requeue delay) and ends.
+wait_done "$JA" "$JB" "$JC"
+for j in "$JA" "$JB" "$JC"; do
+  grep -E "received|requeueing|continuing|running again|finished|srun: error" "$WORK/chondrosim_$j.out" | sed "s/^/        | $j: /"
+done
 expect 'has "$WORK/chondrosim_$JA.out" "requeueing job $JA to continue from" && has "$WORK/chondrosim_$JA.out" "continuing (start 2) from"' \
   "at the warning the job requeued itself and its second start continued from the checkpoint"
 expect '[ "$(job_state "$JA")" = COMPLETED ] && [ "$(field "$JA" Restarts)" = 1 ] && [ -s "$WORK/auto/auto/summary.csv" ] && [ -s "$WORK/auto/auto/auto.h5" ]' \
   "the same job COMPLETED the run after 1 restart (state $(job_state "$JA"), Restarts=$(field "$JA" Restarts))"
 expect '[ ! -e "$WORK/.chondrosim-continue-$JA" ]' "the continuation note is removed at the end"
+expect 'has "$WORK/chondrosim_$JB.out" "SIGUSR1 received during set-up" && has "$WORK/chondrosim_$JB.out" "(exit 9): requeueing job $JB to run again from the beginning" && has "$WORK/chondrosim_$JB.out" "running again (start 2)"' \
+  "a warning during set-up (exit 9, no checkpoint): the job requeued itself to run again"
+expect '[ "$(job_state "$JB")" = COMPLETED ] && [ "$(field "$JB" Restarts)" = 1 ] && [ -s "$WORK/insetup/insetup/summary.csv" ]' \
+  "... and COMPLETED the run on its second start (state $(job_state "$JB"), Restarts=$(field "$JB" Restarts))"
+expect 'has "$WORK/chondrosim_$JC.out" "(exit 138): requeueing job $JC to run again from the beginning" && has "$WORK/chondrosim_$JC.out" "running again (start 2)"' \
+  "a warning before chondrosim could catch it (srun exit 138): the job requeued itself to run again"
+expect '[ "$(job_state "$JC")" = COMPLETED ] && [ "$(field "$JC" Restarts)" = 1 ] && [ -s "$WORK/early/early/summary.csv" ]' \
+  "... and COMPLETED the run on its second start (state $(job_state "$JC"), Restarts=$(field "$JC" Restarts))"
 
-else
-  echo "== 6. SKIPPED: requeue at the time limit (set CHS_SLURM_REQUEUE_TEST=1; known race, see the comment)"
-fi
 echo "== 7. [slurm] rows_per_task = 2 and sbatch = --comment=chstest: 5 rows in 3 array tasks"
 printf '%s\n' '[sweep]' 'name = krows' 'base = base.ini' '[values]' 'therapy.dose = 1e7 2e7 3e7 4e7 5e7' \
   '[set]' 'grid.nx = 8' 'grid.nz = 4' 'run.end_time = 10' '[slurm]' 'rows_per_task = 2' \
