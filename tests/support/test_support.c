@@ -1,6 +1,7 @@
 #include "support/test_support.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "par/par.h"
@@ -29,4 +30,33 @@ const char *chs_test_source_path(const char *relative)
   char *out = buf[slot++ % 8];
   snprintf(out, 4096, "%s/%s", CHS_TEST_SOURCE_DIR, relative);
   return out;
+}
+
+double chs_test_urand(uint64_t *state)
+{
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return (double)((*state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
+}
+
+double chs_test_lrand(uint64_t *state, double lo, double hi) { return lo * pow(hi / lo, chs_test_urand(state)); }
+
+void chs_test_model(const chs_config *cfg, int ndecomp, chs_par **par, chs_grid **g, chs_model **m)
+{
+  int gcells[3] = {cfg->grid_nx, cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? cfg->grid_ny : 1, cfg->grid_nz};
+  *par = NULL;
+  *g = NULL;
+  *m = NULL;
+  chs_error_clear();
+  if (chs_par_create(NULL, ndecomp, gcells, par) != CHS_OK || chs_grid_create(cfg, *par, g) != CHS_OK ||
+      chs_grid_mark_lesion(*g, cfg, *par) != CHS_OK || chs_model_create(cfg, *g, *par, m) != CHS_OK)
+    cr_assert_fail("model set-up failed: %s", chs_error_message());
+}
+
+void chs_test_model_free(chs_par **par, chs_grid **g, chs_model **m)
+{
+  chs_model_destroy(m);
+  chs_grid_destroy(g);
+  chs_par_destroy(par);
 }

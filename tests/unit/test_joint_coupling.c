@@ -34,15 +34,11 @@ static void pool_rates(const char *geometry, double width, double dP[CHS_NPOOL],
   snprintf(geo, sizeof geo, "grid.geometry=%s", geometry);
   const char *sets[] = {geo, w, nx, "grid.nz=12", "patient.age=60", "therapy.route=none", NULL};
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  int gcells[3] = {g_cfg.grid_nx, 1, g_cfg.grid_nz};
   chs_par *par = NULL;
   chs_grid *g = NULL;
   chs_model *m = NULL;
   chs_error_clear();
-  cr_assert_eq(chs_par_create(NULL, 1, gcells, &par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_create(&g_cfg, par, &g), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_mark_lesion(g, &g_cfg, par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_model_create(&g_cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
+  chs_test_model(&g_cfg, 1, &par, &g, &m);
   long n = chs_model_state_length(m);
   double *y = calloc((size_t)n, sizeof *y), *yd = calloc((size_t)n, sizeof *yd);
   cr_assert(y && yd);
@@ -52,9 +48,7 @@ static void pool_rates(const char *geometry, double width, double dP[CHS_NPOOL],
   *share = m->lesion_share;
   free(y);
   free(yd);
-  chs_model_destroy(&m);
-  chs_grid_destroy(&g);
-  chs_par_destroy(&par);
+  chs_test_model_free(&par, &g, &m);
 }
 
 /* Widths w1 < w2 both leave healthy columns around the 5-mm lesion. */
@@ -109,16 +103,10 @@ Test(joint_coupling, diffuse_oa_stands_for_the_whole_joint)
 {
   const char *sets[] = {"lesion.shape=diffuse", "therapy.route=none", "grid.nx=4", "grid.nz=8", NULL};
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  int gcells[3] = {g_cfg.grid_nx, 1, g_cfg.grid_nz};
   chs_par *par = NULL;
   chs_grid *g = NULL;
   chs_model *m = NULL;
-  cr_assert_eq(chs_par_create(NULL, 1, gcells, &par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_create(&g_cfg, par, &g), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_mark_lesion(g, &g_cfg, par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_model_create(&g_cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
+  chs_test_model(&g_cfg, 1, &par, &g, &m);
   cr_expect_eq(m->lesion_share, 1.0, "diffuse OA: lesion share %g, want 1", m->lesion_share);
-  chs_model_destroy(&m);
-  chs_grid_destroy(&g);
-  chs_par_destroy(&par);
+  chs_test_model_free(&par, &g, &m);
 }

@@ -21,13 +21,7 @@ static void teardown(void) { chs_par_finalize(); }
 TestSuite(metrics, .init = setup, .fini = teardown);
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double urand(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
-}
+static double urand(void) { return chs_test_urand(&rng_state); }
 
 Test(metrics, thread_count_does_not_change_values)
 {
@@ -35,15 +29,11 @@ Test(metrics, thread_count_does_not_change_values)
                         "grid.width=10", "grid.length=10", NULL};
   chs_config cfg;
   chs_test_config(&cfg, "configs/default.ini", sets);
-  int gcells[3] = {13, 11, 7};
   chs_par *par = NULL;
   chs_grid *g = NULL;
   chs_model *m = NULL;
   chs_error_clear();
-  cr_assert_eq(chs_par_create(NULL, 2, gcells, &par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_create(&cfg, par, &g), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_mark_lesion(g, &cfg, par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_model_create(&cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
+  chs_test_model(&cfg, 2, &par, &g, &m);
   long n = chs_model_state_length(m);
   double *y = malloc(sizeof(double) * (size_t)n);
   cr_assert(y);
@@ -81,7 +71,5 @@ Test(metrics, thread_count_does_not_change_values)
                   "total of %s: %.17g vs serial %.17g", chs_field_names[f], ref[CHS_M_TOTAL0 + f], s);
   }
   free(y);
-  chs_model_destroy(&m);
-  chs_grid_destroy(&g);
-  chs_par_destroy(&par);
+  chs_test_model_free(&par, &g, &m);
 }

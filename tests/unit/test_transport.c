@@ -23,14 +23,8 @@ static void teardown(void) { chs_par_finalize(); }
 TestSuite(transport, .init = setup, .fini = teardown);
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static double urand(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
-}
-static double lrand(double lo, double hi) { return lo * pow(hi / lo, urand()); }
+static double urand(void) { return chs_test_urand(&rng_state); }
+static double lrand(double lo, double hi) { return chs_test_lrand(&rng_state, lo, hi); }
 
 /* The reference: each cell gathers its six faces itself. */
 static void reference_apply(const chs_transport *tp, const chs_grid *g, const double *ug, const double *D,

@@ -48,17 +48,9 @@ static void setup(void) { chs_test_mpi(); }
 static void teardown(void) { chs_par_finalize(); }
 TestSuite(conservation, .init = setup, .fini = teardown);
 
-/* xorshift64*: reproducible uniform numbers in [0, 1). */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double urand(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
-}
-/* log-uniform in [lo, hi] */
-static double lrand(double lo, double hi) { return lo * pow(hi / lo, urand()); }
+static double urand(void) { return chs_test_urand(&rng_state); }
+static double lrand(double lo, double hi) { return chs_test_lrand(&rng_state, lo, hi); }
 
 static const char *geom_name(int geometry) { return chs_config_enum_name("grid.geometry", geometry); }
 
@@ -516,9 +508,7 @@ static void cells_with_lesion(int geometry, int nx, int ny, int nz)
   free(atol);
   free(x.lo);
   free(x.hi);
-  chs_model_destroy(&m);
-  chs_grid_destroy(&g);
-  chs_par_destroy(&par);
+  chs_test_model_free(&par, &g, &m);
 }
 
 Test(conservation, cells_lesion_axisymmetric) { cells_with_lesion(CHS_GEOM_AXISYMMETRIC, 40, 1, 12); }
@@ -590,14 +580,10 @@ static double fluid_drift(const char *shape, const char *rtol, double *fluid_sha
   long steps = 0;
   const char *h5 = engine_run(sets, dir, sizeof dir, &steps);
   /* surface area and fluid volume of the same configuration, from the model itself */
-  int gcells[3] = {g_cfg.grid_nx, 1, g_cfg.grid_nz};
   chs_par *par = NULL;
   chs_grid *g = NULL;
   chs_model *m = NULL;
-  cr_assert_eq(chs_par_create(NULL, 1, gcells, &par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_create(&g_cfg, par, &g), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_grid_mark_lesion(g, &g_cfg, par), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_model_create(&g_cfg, g, par, &m), CHS_OK, "%s", chs_error_message());
+  chs_test_model(&g_cfg, 1, &par, &g, &m);
   const double S = m->surface_area, V = m->joint.V_sf_mm3, A = m->joint.A_joint;
   cr_assert(S > 0 && V > 0 && A > 0 && m->joint.exchange);
   cr_expect_eq(m->joint.k_clrG, 0.0);
@@ -613,9 +599,7 @@ static double fluid_drift(const char *shape, const char *rtol, double *fluid_sha
           "rows, %ld steps\n", shape, rtol, Q0, S, V, A, G[0], G[n1 - 1], *fluid_share, drift / Q0, n1, steps);
   free(G);
   free(T);
-  chs_model_destroy(&m);
-  chs_grid_destroy(&g);
-  chs_par_destroy(&par);
+  chs_test_model_free(&par, &g, &m);
   remove_dir(dir);
   *steps_out = steps;
   return drift / Q0;
