@@ -306,17 +306,16 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
         const double *u = y + c * CHS_NF;
         chs_cell_env env;
         chs_model_cell_env(m, t, c, k, &env);
-        chs_react(&m->rates, &env, u, ydot + c * CHS_NF);
+        double flows[3];
+        chs_react_and_flows(&m->rates, &env, u, ydot + c * CHS_NF, u[CHS_F_MSC] != 0.0 ? flows : NULL);
         double v = g->vol[i];
         coll += u[CHS_F_COLLAGEN2] * v;
         if (g->footprint[(size_t)j * (size_t)nx + (size_t)i]) coll_fp += u[CHS_F_COLLAGEN2] * v;
         donor += u[CHS_F_DONOR] * v;
         if (u[CHS_F_MSC] != 0.0) {
-          double p, d, x;
-          chs_react_msc_flows(&m->rates, &env, u, &p, &d, &x);
-          prolif += p * v;
-          diff += d * v;
-          died += x * v;
+          prolif += flows[0] * v;
+          diff += flows[1] * v;
+          died += flows[2] * v;
           msc += u[CHS_F_MSC] * v;
         }
       }

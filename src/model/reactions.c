@@ -118,6 +118,12 @@ static void eval_helpers(const chs_rates *r, const chs_cell_env *e, const double
 
 void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], double R[CHS_NF])
 {
+  chs_react_and_flows(r, e, u, R, NULL);
+}
+
+void chs_react_and_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
+                         double R[CHS_NF], double flows[3])
+{
   helpers x;
   eval_helpers(r, e, u, &x);
   const double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE], cr = u[CHS_F_REPAIR], cd = u[CHS_F_DONOR];
@@ -127,8 +133,14 @@ void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF]
   const double diff = r->k_d * r->A_d * x.H * x.h * x.q * s; /* MSC -> chondrocyte */
   const double boost = 1.0 + r->beta_T * x.T;                /* trophic support of repair cells */
 
-  R[CHS_F_MSC] = r->r_s * r->A_d * x.fn * s * (1.0 - rho / r->rho_max) - diff -
-                 (r->delta_s + r->delta_X * e->Z) * s;
+  const double prolif = r->r_s * r->A_d * x.fn * s * (1.0 - rho / r->rho_max);
+  const double died = (r->delta_s + r->delta_X * e->Z) * s;
+  R[CHS_F_MSC] = prolif - diff - died;
+  if (flows) { /* the same numbers, for the cell ledger (chs_react_msc_flows) */
+    flows[0] = prolif;
+    flows[1] = diff;
+    flows[2] = died;
+  }
   /* MSC-derived chondrocytes: the patient's own join the repair phase, a donor's stay
    * apart (cleared by the immune response). */
   R[CHS_F_REPAIR] = r->msc_allogeneic ? 0.0 : diff;

@@ -48,6 +48,11 @@ void chs_rates_from_config(const chs_config *cfg, bool msc_allogeneic, chs_rates
 /* R = reaction rates at state u. */
 void chs_react(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], double R[CHS_NF]);
 
+/* chs_react and, when flows is not NULL, chs_react_msc_flows' three parts from the same
+ * evaluation (the right-hand side needs both in every cell with MSCs). */
+void chs_react_and_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
+                         double R[CHS_NF], double flows[3]);
+
 /* The MSC rate split into its parts (cells/mm^3/day): proliferation, differentiation into
  * chondrocytes and death (incl. immune clearance); R_msc = proliferated - differentiated - died. */
 void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],

@@ -545,3 +545,28 @@ Test(reactions, donor_chondrocytes_synthesise_at_the_donors_age)
   expect_close("A_D", "donor 70 y", old_donor.A_D, chs_age_factor(70.0, g_cfg.age_A_80));
   expect_close("A_d of allogeneic MSCs", "donor 70 y", old_donor.A_d, old_donor.A_D);
 }
+
+/* The right-hand side takes the rates and the MSC ledger flows from one evaluation: the same
+ * numbers, bit for bit, as chs_react and chs_react_msc_flows, and the flows add up to the
+ * MSC rate (autologous and allogeneic, every test state). */
+Test(reactions, rates_and_flows_from_one_evaluation)
+{
+  for (int allo = 0; allo < 2; allo++) {
+    chs_rates r;
+    rates_for(&r, allo, NULL);
+    for (int k = 0; k < NSTATES; k++) {
+      const state *st = &g_states[k];
+      double R[CHS_NF], Rf[CHS_NF], flows[3], p, d, x;
+      chs_react(&r, &st->e, st->u, R);
+      chs_react_and_flows(&r, &st->e, st->u, Rf, flows);
+      chs_react_msc_flows(&r, &st->e, st->u, &p, &d, &x);
+      for (int f = 0; f < CHS_NF; f++)
+        cr_expect(memcmp(&R[f], &Rf[f], sizeof(double)) == 0, "%s: %s differs: %.17g vs %.17g", st->name,
+                  chs_field_names[f], R[f], Rf[f]);
+      cr_expect(flows[0] == p && flows[1] == d && flows[2] == x, "%s: flows (%g %g %g) vs (%g %g %g)", st->name,
+                flows[0], flows[1], flows[2], p, d, x);
+      cr_expect(R[CHS_F_MSC] == flows[0] - flows[1] - flows[2], "%s: R_msc %.17g != %.17g", st->name,
+                R[CHS_F_MSC], flows[0] - flows[1] - flows[2]);
+    }
+  }
+}
