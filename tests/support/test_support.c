@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "par/par.h"
 
@@ -59,4 +61,21 @@ void chs_test_model_free(chs_par **par, chs_grid **g, chs_model **m)
   chs_model_destroy(m);
   chs_grid_destroy(g);
   chs_par_destroy(par);
+}
+
+chs_run_result chs_test_run(const chs_config *cfg, const char *out_dir, const char *label, char *h5,
+                            size_t h5len)
+{
+  chs_run_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.out_dir = out_dir;
+  opt.quiet = true;
+  opt.command_line = label;
+  chs_run_result res;
+  chs_error_clear();
+  chs_status st = chs_simulation_run(cfg, &opt, &res);
+  if (st != CHS_OK) cr_assert_fail("the run failed: %s", chs_error_message());
+  snprintf(h5, h5len, "%s/%s.h5", res.run_dir, cfg->run_name);
+  if (access(h5, R_OK) != 0) cr_assert_fail("no result file %s", h5);
+  return res;
 }

@@ -8,6 +8,7 @@
 #include "grid/grid.h"
 #include "model/model.h"
 #include "par/par.h"
+#include "run/simulation.h"
 
 /* MPI for a Criterion worker (singleton init; idempotent). */
 void chs_test_mpi(void);
@@ -16,6 +17,12 @@ void chs_test_mpi(void);
 void chs_test_config(chs_config *cfg, const char *config_path, const char *const *sets);
 /* Path of a file in the source tree. */
 const char *chs_test_source_path(const char *relative);
+
+/* Runs the real engine (chs_simulation_run, quiet) on cfg into out_dir; aborts the test
+ * with the error message on failure or when the result file is missing. Writes the run's
+ * HDF5 file path into h5 and returns the run's result (step counts, run directory). */
+chs_run_result chs_test_run(const chs_config *cfg, const char *out_dir, const char *label, char *h5,
+                            size_t h5len);
 
 /* Reproducible uniform numbers in [0, 1) (xorshift64*), each test with its own state;
  * log-uniform in [lo, hi]. */

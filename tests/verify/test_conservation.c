@@ -523,19 +523,8 @@ static const char *engine_run(const char *const *sets, char *dir, size_t dirlen,
   snprintf(dir, dirlen, "/tmp/chs_conservation_XXXXXX");
   cr_assert_not_null(mkdtemp(dir));
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  chs_run_options opt;
-  memset(&opt, 0, sizeof opt);
-  opt.out_dir = dir;
-  opt.quiet = true;
-  opt.command_line = "test_conservation";
-  chs_run_result res;
-  chs_error_clear();
-  chs_status st = chs_simulation_run(&g_cfg, &opt, &res);
-  cr_assert_eq(st, CHS_OK, "the run failed: %s", chs_error_message());
-  *steps = res.stats.steps;
   static char h5[2 * CHS_PATH_MAX + 512]; /* run_dir + name: room for both */
-  snprintf(h5, sizeof h5, "%s/%s.h5", res.run_dir, g_cfg.run_name);
-  cr_assert(access(h5, R_OK) == 0, "no result file %s", h5);
+  *steps = chs_test_run(&g_cfg, dir, "test_conservation", h5, sizeof h5).stats.steps;
   return h5;
 }
 

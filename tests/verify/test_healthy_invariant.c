@@ -67,19 +67,9 @@ static void run_intact(double inflammation, double age, run_out *o)
                         "patient.quiet_inflammation=0.2", infl, ag,
                         "output.times=0 14 90 180 365 540 730", NULL};
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  chs_run_options opt;
-  memset(&opt, 0, sizeof opt);
-  opt.out_dir = o->dir;
-  opt.quiet = true;
-  opt.command_line = "test_healthy_invariant";
-  chs_run_result res;
-  chs_error_clear();
-  chs_status st = chs_simulation_run(&g_cfg, &opt, &res);
-  cr_assert_eq(st, CHS_OK, "the run failed: %s", chs_error_message());
+  chs_run_result res = chs_test_run(&g_cfg, o->dir, "test_healthy_invariant", o->h5, sizeof o->h5);
   fprintf(stderr, "intact cartilage, age %g, I_base = %g: %ld steps, %ld rhs, wall %.1f s (%s)\n", age, inflammation,
           res.stats.steps, res.stats.rhs_evals, res.wall_time, res.run_dir);
-  snprintf(o->h5, sizeof o->h5, "%s/intact.h5", res.run_dir);
-  cr_assert(access(o->h5, R_OK) == 0, "no result file %s", o->h5);
 
   long nt = 0;
   cr_assert_eq(chs_h5_read_doubles(o->h5, "/time", &o->time, &nt), CHS_OK, "%s", chs_error_message());

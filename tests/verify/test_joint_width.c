@@ -37,16 +37,8 @@ static void run_width(double width, double P[CHS_NPOOL], double thick[2])
   const char *sets[] = {"run.name=width", w, nx, "grid.nz=12", "patient.age=60", "therapy.route=none",
                         "run.end_time=30", "output.times=0 30", NULL};
   chs_test_config(&g_cfg, "configs/default.ini", sets);
-  chs_run_options opt;
-  memset(&opt, 0, sizeof opt);
-  opt.out_dir = dir;
-  opt.quiet = true;
-  opt.command_line = "test_joint_width";
-  chs_run_result res;
-  chs_error_clear();
-  cr_assert_eq(chs_simulation_run(&g_cfg, &opt, &res), CHS_OK, "the run failed: %s", chs_error_message());
   char h5[2 * CHS_PATH_MAX + 64];
-  snprintf(h5, sizeof h5, "%s/%s.h5", res.run_dir, g_cfg.run_name);
+  chs_test_run(&g_cfg, dir, "test_joint_width", h5, sizeof h5);
   for (int q = 0; q < CHS_NPOOL; q++) {
     char name[128];
     snprintf(name, sizeof name, "/metrics/%s", chs_pool_names[q]);
