@@ -216,15 +216,23 @@ def lesion_outline(source, view, plane=None):
 # ------------------------------------------------------------------ the pictures
 
 
-def cross_section(run, field, day=None, size=(900, 500), rng=None):
-    """The cut through the lesion centre, surface on top. Returns (view, step, range)."""
+def scene(run, field, day, size, rng):
+    """What every picture starts from: the output step nearest `day`, the colour range (the
+    field's own at that step unless given), the reader, a view at that time and the
+    colour table. Returns (step, rng, reader, view, lut)."""
     step = run.step_of(day)
-    data = run.field(field, step)
-    rng = rng or (float(data.min()), float(data.max()))
+    if rng is None:
+        data = run.field(field, step)
+        rng = (float(data.min()), float(data.max()))
     reader = open_reader(run)
     view = new_view(size)
     view.ViewTime = run.times[step]
-    lut = field_lut(run, field, rng)
+    return step, rng, reader, view, field_lut(run, field, rng)
+
+
+def cross_section(run, field, day=None, size=(900, 500), rng=None):
+    """The cut through the lesion centre, surface on top. Returns (view, step, range)."""
+    step, rng, reader, view, lut = scene(run, field, day, size, rng)
     depth = run.extent[2]
     if run.planar:  # the flat mesh itself, in the x-y plane
         src = reader
@@ -267,13 +275,7 @@ def revolved(run, field, day=None, size=(900, 600), rng=None, flat=False):
     """Axisymmetric runs: the cross-section revolved about the axis, a quarter cut away."""
     if run.geometry != "axisymmetric":
         raise ValueError("revolved(): %s is not axisymmetric" % run.geometry)
-    step = run.step_of(day)
-    data = run.field(field, step)
-    rng = rng or (float(data.min()), float(data.max()))
-    reader = open_reader(run)
-    view = new_view(size)
-    view.ViewTime = run.times[step]
-    lut = field_lut(run, field, rng)
+    step, rng, reader, view, lut = scene(run, field, day, size, rng)
     surf = pv.ExtractSurface(Input=reader)
     # The flat mesh is x = r, y = -depth; RotationalExtrusion turns about z, so y -> z first.
     turn = pv.Transform(Input=surf)
@@ -307,13 +309,7 @@ def slice_contour(run, field, day=None, size=(900, 600), rng=None, level=0.5):
     """3D runs: the vertical slice through the lesion centre and the collagen2 iso-surface."""
     if run.planar:
         raise ValueError("slice_contour(): needs a cartesian3d run")
-    step = run.step_of(day)
-    data = run.field(field, step)
-    rng = rng or (float(data.min()), float(data.max()))
-    reader = open_reader(run)
-    view = new_view(size)
-    view.ViewTime = run.times[step]
-    lut = field_lut(run, field, rng)
+    step, rng, reader, view, lut = scene(run, field, day, size, rng)
     yc = run.lesion_centre()[1]
     sl = pv.Slice(Input=reader)
     sl.SliceType = "Plane"
