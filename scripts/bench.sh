@@ -107,7 +107,7 @@ if [ $quick -eq 0 ]; then
 fi
 
 echo "== 2. preconditioners on the default scenario, first 180 days, 1 thread"
-for pc in column mg block; do
+for pc in multigrid column mg block; do
   if run pc_$pc 1 1 "$build/chondrosim" "$root/configs/default.ini" --set run.end_time=180 \
       --set output.times="0 180" --set solver.preconditioner=$pc; then
     row pc_$pc "$pc"
@@ -120,14 +120,16 @@ echo "== 3. kernels (cartesian3d 64 x 64 x 24) against STREAM copy and triad"
 for t in 1 $threads; do
   OMP_NUM_THREADS=$t "$build/tests/bench_kernels" 64 64 24 10 column
 done
-OMP_NUM_THREADS=1 "$build/tests/bench_kernels" 64 64 24 10 mg | tail -3
+for pc in multigrid mg; do
+  OMP_NUM_THREADS=1 "$build/tests/bench_kernels" 64 64 24 10 $pc | tail -3
+done
 
 echo "== 4. 3D scaling: cartesian3d n^2 x 24 cells (20 x 20 mm), $days3d day(s), 1 thread"
 sizes="32 64 128 256"
 [ $quick -eq 1 ] && sizes="32 64"
 printf "%-6s %-7s %9s %8s %7s %13s %16s %15s\n" n pc unknowns steps newton gmres/newton "cpu us/unk/step" "peak B/unknown"
 for n in $sizes; do
-  for pc in column mg; do
+  for pc in multigrid column; do
     name=s3_${n}_$pc
     run $name 1 1 "$build/chondrosim" "$root/configs/default.ini" --set grid.geometry=cartesian3d \
       --set grid.width=20 --set grid.length=20 --set grid.nx=$n --set grid.ny=$n --set grid.nz=24 \

@@ -94,9 +94,10 @@
   R(solver, linear_tolerance, "1e-4", 1e-8, 1, "1", "GMRES tolerance as a fraction of the Newton tolerance") \
   I(solver, max_steps, "200000", 10, 100000000, "step limit per run")                              \
   R(solver, max_step, "30", 1e-9, 1e4, "day", "largest time step")                                 \
-  E(solver, preconditioner, "column", "none|block|column|mg",                                      \
+  E(solver, preconditioner, "multigrid", "none|block|column|mg|multigrid",                          \
     "block = pointwise reaction blocks + diffusion diagonal; column = block-tridiagonal in depth; " \
-    "mg = column, then a multigrid (hypre PFMG) correction for the lateral diffusion") \
+    "mg = column, then a per-field multigrid (hypre PFMG) correction for the lateral diffusion; "  \
+    "multigrid = one V-cycle on all fields at once, depth-column smoother, lateral coarsening")    \
   I(solver, krylov_dim, "30", 1, 500, "GMRES Krylov subspace size")                                \
   /* ---- tissue (models/base.ini) ---- */                                                         \
   R(tissue, thickness, CHS_FROM_MODEL, 0.01, 100, "mm", "cartilage thickness H")                   \

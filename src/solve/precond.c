@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "solve/column.h"
+#include "solve/linemg.h"
 #include "solve/mg.h"
 
-enum { NB = CHS_NF, NB2 = CHS_NF * CHS_NF };
+enum { NB = CHS_NB, NB2 = CHS_NB2, NLAT = 4 };
 
 struct chs_precond {
   chs_model *m;
@@ -23,69 +25,12 @@ struct chs_precond {
   double *Dg;   /* ghosted: the diffusivities frozen at set-up (CHS_ND per cell) */
   double *zg;   /* ghosted: the column solution's moving fields (CHS_ND per cell) */
   chs_halo *halo; /* exchanges zg */
+  /* multigrid only */
+  chs_linemg *lmg;
+  double *blk;  /* per owned cell: the diagonal block before the Schur update */
+  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral couplings to neighbours on this rank */
+  double *rcopy; /* the right-hand side when a solve is asked in place */
 };
-
-/* inv = a^{-1} by Gauss-Jordan with partial pivoting (set-up only: the solves then need
- * neither pivoting nor divides). a is destroyed. Returns -1 if a is singular. */
-static int block_invert(double *a, double *inv)
-{
-  for (int r = 0; r < NB; r++)
-    for (int c = 0; c < NB; c++) inv[r * NB + c] = r == c ? 1.0 : 0.0;
-  for (int c = 0; c < NB; c++) {
-    int p = c;
-    double best = fabs(a[c * NB + c]);
-    for (int r = c + 1; r < NB; r++)
-      if (fabs(a[r * NB + c]) > best) {
-        best = fabs(a[r * NB + c]);
-        p = r;
-      }
-    if (best == 0.0 || !isfinite(best)) return -1;
-    if (p != c)
-      for (int k = 0; k < NB; k++) {
-        double t = a[c * NB + k];
-        a[c * NB + k] = a[p * NB + k];
-        a[p * NB + k] = t;
-        t = inv[c * NB + k];
-        inv[c * NB + k] = inv[p * NB + k];
-        inv[p * NB + k] = t;
-      }
-    const double d = 1.0 / a[c * NB + c];
-    for (int k = 0; k < NB; k++) {
-      a[c * NB + k] *= d;
-      inv[c * NB + k] *= d;
-    }
-    for (int r = 0; r < NB; r++) {
-      const double l = a[r * NB + c];
-      if (r == c || l == 0.0) continue;
-      for (int k = 0; k < NB; k++) {
-        a[r * NB + k] -= l * a[c * NB + k];
-        inv[r * NB + k] -= l * inv[c * NB + k];
-      }
-    }
-  }
-  return 0;
-}
-
-/* x = M y for an NB x NB row-major block (x and y distinct). */
-static inline void block_apply(const double *restrict M, const double *restrict y, double *restrict x)
-{
-  for (int r = 0; r < NB; r++) {
-    double s = 0.0;
-    for (int c = 0; c < NB; c++) s += M[r * NB + c] * y[c];
-    x[r] = s;
-  }
-}
-
-/* x += M[:, :CHS_ND] t: the block's columns of the moving fields only. */
-static inline void block_apply_moving_add(const double *restrict M, const double *restrict t,
-                                          double *restrict x)
-{
-  for (int r = 0; r < NB; r++) {
-    double s = 0.0;
-    for (int c = 0; c < CHS_ND; c++) s += M[r * NB + c] * t[c];
-    x[r] += s;
-  }
-}
 
 chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
 {
@@ -103,6 +48,19 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   }
   p->m = m;
   p->kind = kind;
+  if (kind == CHS_PC_MULTIGRID) {
+    const chs_grid *g = m->grid;
+    p->blk = malloc(sizeof(double) * NB2 * (n ? n : 1));
+    p->lat = malloc(sizeof(double) * NLAT * CHS_ND * (n ? n : 1));
+    p->rcopy = malloc(sizeof(double) * NB * (n ? n : 1));
+    chs_status st = p->blk && p->lat && p->rcopy
+                        ? chs_linemg_create(g->ln[0], g->ln[1], g->ln[2], g->vol, &p->lmg)
+                        : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+    if (st != CHS_OK) {
+      chs_precond_destroy(&p);
+      return st;
+    }
+  }
   if (kind == CHS_PC_MG) {
     const chs_grid *g = m->grid;
     p->coef = malloc(sizeof(double) * CHS_MG_NS * (n ? n : 1));
@@ -138,6 +96,10 @@ void chs_precond_destroy(chs_precond **pp)
   free(p->zg);
   free(p->coef);
   free(p->work);
+  chs_linemg_destroy(&p->lmg);
+  free(p->blk);
+  free(p->lat);
+  free(p->rcopy);
   free(p);
   *pp = NULL;
 }
@@ -181,6 +143,31 @@ static int mg_setup(chs_precond *p)
   return failed;
 }
 
+/* multigrid: the lateral diffusion couplings of the moving fields (A = -gamma lat), the same
+ * harmonic-mean face coefficients as the transport; 0 where the neighbour is outside the
+ * domain or on another rank (the line multigrid works rank by rank). */
+static void lateral_couplings(chs_precond *p)
+{
+  const chs_grid *g = p->m->grid;
+  const double *D = p->m->D;
+  const long sx = 1, sy = g->gd[0];
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        const long c = (long)chs_grid_ghosted(g, i, j, k);
+        double *l = p->lat + chs_grid_owned(g, i, j, k) * NLAT * CHS_ND;
+        const int has[NLAT] = {i > 0 && g->cxm[i] > 0.0, i + 1 < nx && g->cxp[i] > 0.0,
+                               j > 0 && g->cy > 0.0, j + 1 < ny && g->cy > 0.0};
+        const double metric[NLAT] = {g->cxm[i], g->cxp[i], g->cy, g->cy};
+        const long step[NLAT] = {-sx, sx, -sy, sy};
+        for (int d = 0; d < NLAT; d++)
+          for (int f = 0; f < CHS_ND; f++)
+            l[d * CHS_ND + f] = has[d] ? metric[d] * chs_harmonic(D[c * CHS_ND + f], D[(c + step[d]) * CHS_ND + f]) : 0.0;
+      }
+}
+
 int chs_precond_setup(chs_precond *p, const double *y, double gamma)
 {
   chs_model *m = p->m;
@@ -194,15 +181,15 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
     for (int q = 0; q < CHS_NPOOL; q++) p->pool_inv[q] = 1.0 / (1.0 - gamma * d[q]);
   }
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const int split = p->kind == CHS_PC_MG;
-  const int coupled = p->kind == CHS_PC_COLUMN || split;
+  const int split = p->kind == CHS_PC_MG, multigrid = p->kind == CHS_PC_MULTIGRID;
+  const int coupled = p->kind == CHS_PC_COLUMN || split || multigrid;
   int failed = 0;
 #pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++) {
       size_t prev = 0;
       for (int k = 0; k < nz; k++) {
-        size_t c = chs_grid_owned(g, i, j, k);
+        const size_t c = chs_grid_owned(g, i, j, k);
         double a[NB2];
         /* B = I - gamma (J_reaction + diffusion diagonal) */
         chs_cell_env env;
@@ -213,20 +200,18 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
         for (int f = 0; f < CHS_ND; f++) a[f * NB + f] -= gamma * p->diag[c * CHS_ND + f];
         if (split) /* the multigrid operators' diagonal: 1 - gamma (diffusion + reaction) */
           for (int f = 0; f < CHS_ND; f++) p->center[c * CHS_ND + f] = a[f * NB + f];
-        if (coupled && k > 0) {
-          /* Schur update: B_k -= L_k D'^{-1}_{k-1} U_{k-1}, L and U diagonal (moving fields). */
-          const double *ip = p->inv + prev * NB2;
-          for (int b = 0; b < CHS_ND; b++) {
-            double ub = gamma * p->down[prev * CHS_ND + b];
-            for (int a2 = 0; a2 < CHS_ND; a2++)
-              a[a2 * NB + b] -= gamma * p->up[c * CHS_ND + a2] * ip[a2 * NB + b] * ub;
-          }
-        }
-        if (block_invert(a, p->inv + c * NB2)) failed = 1;
+        if (multigrid) memcpy(p->blk + c * NB2, a, sizeof a);
+        if (coupled && k > 0)
+          chs_column_schur(a, p->inv + prev * NB2, p->up + c * CHS_ND, p->down + prev * CHS_ND, gamma);
+        if (chs_block_invert(a, p->inv + c * NB2)) failed = 1;
         prev = c;
       }
     }
   if (split) failed |= mg_setup(p);
+  if (multigrid) {
+    lateral_couplings(p);
+    failed |= chs_linemg_setup(p->lmg, gamma, p->blk, p->inv, p->up, p->down, p->lat);
+  }
   return failed;
 }
 
@@ -286,31 +271,11 @@ static void column_solve(const chs_precond *p, const double *r, double *z)
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
   const double gamma = p->gamma;
   const int coupled = p->kind != CHS_PC_BLOCK;
+  const size_t ncol = (size_t)nx * ny;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++) {
-      /* Block Thomas with stored inverses. Forward: w_k = D'^{-1}_k (r_k - L_k w_{k-1}),
-       * kept in z; backward: x_k = w_k - D'^{-1}_k U_k x_{k+1}, where L and U act on the
-       * moving fields only (so the backward sweep needs CHS_ND columns of D'^{-1}_k). */
-      const double *wprev = NULL;
-      for (int k = 0; k < nz; k++) {
-        size_t c = chs_grid_owned(g, i, j, k);
-        double rk[NB]; /* a copy: r and z may be the same array */
-        for (int f = 0; f < NB; f++) rk[f] = r[c * NB + f];
-        if (coupled && k > 0)
-          for (int f = 0; f < CHS_ND; f++) rk[f] += gamma * p->up[c * CHS_ND + f] * wprev[f];
-        block_apply(p->inv + c * NB2, rk, z + c * NB);
-        wprev = z + c * NB;
-      }
-      if (!coupled) continue;
-      for (int k = nz - 2; k >= 0; k--) {
-        size_t c = chs_grid_owned(g, i, j, k);
-        const double *below = z + chs_grid_owned(g, i, j, k + 1) * NB;
-        double t[CHS_ND];
-        for (int f = 0; f < CHS_ND; f++) t[f] = gamma * p->down[c * CHS_ND + f] * below[f];
-        block_apply_moving_add(p->inv + c * NB2, t, z + c * NB);
-      }
-    }
+    for (int i = 0; i < nx; i++)
+      chs_column_solve(p->inv, p->up, p->down, gamma, chs_grid_owned(g, i, j, 0), ncol, nz, coupled, r, z);
 }
 
 void chs_precond_solve(const chs_precond *p, const double *r, double *z)
@@ -318,7 +283,13 @@ void chs_precond_solve(const chs_precond *p, const double *r, double *z)
   const chs_grid *g = p->m->grid;
   if (p->kind == CHS_PC_MG)
     mg_solve(p, r, z);
-  else
+  else if (p->kind == CHS_PC_MULTIGRID) {
+    if (r == z) {
+      memcpy(p->rcopy, r, sizeof(double) * NB * g->nlocal);
+      r = p->rcopy;
+    }
+    chs_linemg_solve(p->lmg, r, z);
+  } else
     column_solve(p, r, z);
   if (p->m->npool_local) {
     size_t o = g->nlocal * NB;

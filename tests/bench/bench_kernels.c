@@ -74,7 +74,10 @@ int main(int argc, char **argv)
   int nx = argc > 3 ? atoi(argv[1]) : 64, ny = argc > 3 ? atoi(argv[2]) : 64;
   int nz = argc > 3 ? atoi(argv[3]) : 24, reps = argc > 4 ? atoi(argv[4]) : 10;
   const char *kind_name = argc > 5 ? argv[5] : "column";
-  int kind = !strcmp(kind_name, "block") ? CHS_PC_BLOCK : !strcmp(kind_name, "mg") ? CHS_PC_MG : CHS_PC_COLUMN;
+  int kind = !strcmp(kind_name, "block")       ? CHS_PC_BLOCK
+             : !strcmp(kind_name, "mg")        ? CHS_PC_MG
+             : !strcmp(kind_name, "multigrid") ? CHS_PC_MULTIGRID
+                                               : CHS_PC_COLUMN;
   char sets[4][64];
   snprintf(sets[0], 64, "grid.nx=%d", nx);
   snprintf(sets[1], 64, "grid.ny=%d", ny);

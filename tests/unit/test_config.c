@@ -151,7 +151,7 @@ Test(config, load_without_run_config_uses_defaults)
   cr_expect_eq(g_cfg.run_end_time, 730.0);
   cr_expect_eq(g_cfg.grid_geometry, CHS_GEOM_AXISYMMETRIC);
   cr_expect_eq(g_cfg.lesion_shape, CHS_LESION_CYLINDER);
-  cr_expect_eq(g_cfg.solver_preconditioner, CHS_PC_COLUMN);
+  cr_expect_eq(g_cfg.solver_preconditioner, CHS_PC_MULTIGRID);
   cr_expect_eq(g_cfg.solver_rtol, 1e-5);
   cr_expect_eq(g_cfg.therapy_dose, 1e7);
   cr_expect_str_eq(g_cfg.output_dir, "results");

@@ -1,0 +1,39 @@
+/* Line multigrid for the whole coupled operator A = I - gamma J on this rank's cells: all
+ * fields at once, the reaction blocks and the diffusion in every direction.
+ *
+ * Smoother: zebra line Gauss-Seidel over depth columns (columns coloured by (i + j) mod 2),
+ * each column solved exactly with its reaction blocks and vertical diffusion (column.h).
+ * Coarsening: lateral only (depth is solved exactly), 2 x 2 columns (2 in x-z grids) to one,
+ * down to a single column, which is solved exactly. Coarse operators: the reaction blocks
+ * and vertical couplings are volume-weighted averages of the fine ones (Galerkin with
+ * piecewise-constant transfers); the lateral couplings are the Galerkin ones scaled by
+ * h_fine / h_coarse, i.e. rediscretised, because the Galerkin operator of piecewise-constant
+ * transfers is twice too stiff per level. One V(1,1)-cycle per solve: a fixed linear
+ * operator, as GMRES needs.
+ *
+ * Lateral couplings across rank boundaries are left out (block Jacobi between ranks; the
+ * diffusion diagonal keeps them), so the iteration count depends on the decomposition. */
+#ifndef CHS_LINEMG_H
+#define CHS_LINEMG_H
+
+#include "core/status.h"
+
+typedef struct chs_linemg chs_linemg;
+
+/* The fine level: the columns of an nx x ny x nz block (cells x fastest, then y, then z).
+ * vol: per x index, the cells' volume (weights of the restriction). */
+chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_linemg **out);
+void chs_linemg_destroy(chs_linemg **mg);
+
+/* The fine operator, per cell: blk the dense diagonal block (CHS_NB2, the diffusion
+ * diagonal included), inv the column factorisation of it (column.h, borrowed, not copied),
+ * up/down the vertical and lat the lateral couplings (CHS_ND each; lat in the order x-,
+ * x+, y-, y+, 0 where there is no neighbour on this rank), all scaled by -gamma in A.
+ * Builds the coarse levels. Returns nonzero if a coarse block is singular. */
+int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const double *inv,
+                     const double *up, const double *down, const double *lat);
+
+/* z = one V-cycle applied to r (cells only, CHS_NB values per cell; r and z distinct). */
+void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z);
+
+#endif
