@@ -16,11 +16,13 @@
 
 enum { CHS_NB = CHS_NF, CHS_NB2 = CHS_NF * CHS_NF };
 
-/* inv = a^{-1} by Gauss-Jordan with partial pivoting (set-up only). a is destroyed.
- * Returns -1 if a is singular. */
-static inline int chs_block_invert(double *a, double *inv)
+/* inv = a^{-1} by Gauss-Jordan with partial pivoting (set-up only), stored column-major
+ * (inv[c * NB + r] = element (r, c)) so that applying it is a sequence of contiguous
+ * axpys, which vectorise. a (row-major) is destroyed. Returns -1 if a is singular. */
+static inline int chs_block_invert(double *a, double *out)
 {
   enum { NB = CHS_NB };
+  double inv[CHS_NB2];
   for (int r = 0; r < NB; r++)
     for (int c = 0; c < NB; c++) inv[r * NB + c] = r == c ? 1.0 : 0.0;
   for (int c = 0; c < NB; c++) {
@@ -55,10 +57,13 @@ static inline int chs_block_invert(double *a, double *inv)
       }
     }
   }
+  for (int r = 0; r < NB; r++)
+    for (int c = 0; c < NB; c++) out[c * NB + r] = inv[r * NB + c];
   return 0;
 }
 
-/* Schur update of B_k (in a) by the row above, before it is inverted:
+/* Schur update of B_k (in a, row-major) by the row above (inv_prev column-major), before
+ * it is inverted:
  * B_k -= L_k B'^{-1}_{k-1} U_{k-1}, with L and U diagonal on the moving fields. */
 static inline void chs_column_schur(double *restrict a, const double *restrict inv_prev,
                                     const double *restrict up, const double *restrict down_prev,
@@ -67,13 +72,15 @@ static inline void chs_column_schur(double *restrict a, const double *restrict i
   enum { NB = CHS_NB };
   for (int b = 0; b < CHS_ND; b++) {
     const double ub = gamma * down_prev[b];
-    for (int a2 = 0; a2 < CHS_ND; a2++) a[a2 * NB + b] -= gamma * up[a2] * inv_prev[a2 * NB + b] * ub;
+    for (int a2 = 0; a2 < CHS_ND; a2++) a[a2 * NB + b] -= gamma * up[a2] * inv_prev[b * NB + a2] * ub;
   }
 }
 
-/* Solves one column: z = C^{-1} r (r may be z). Cell k of the column is at index
- * base + k * stride (cells, CHS_NB values each). With coupled = 0 the vertical couplings
- * are ignored (pointwise blocks). */
+/* Solves one column: z = C^{-1} r (r may be z). inv holds the column's nz inverse blocks one
+ * after the other (column-contiguous: a solve then streams them; blocks of cells a plane
+ * apart defeated the prefetcher). Cell k of the column is at index base + k * stride in up,
+ * down (CHS_ND values each), r and z (CHS_NB values each). With coupled = 0 the vertical
+ * couplings are ignored (pointwise blocks). */
 static inline void chs_column_solve(const double *restrict inv, const double *restrict up,
                                     const double *restrict down, double gamma, size_t base,
                                     size_t stride, int nz, int coupled, const double *r,
@@ -89,12 +96,11 @@ static inline void chs_column_solve(const double *restrict inv, const double *re
     for (int f = 0; f < NB; f++) rk[f] = r[c * NB + f];
     if (coupled && k > 0)
       for (int f = 0; f < CHS_ND; f++) rk[f] += gamma * up[c * CHS_ND + f] * wprev[f];
-    const double *M = inv + c * NB2;
-    for (int row = 0; row < NB; row++) {
-      double s = 0.0;
-      for (int q = 0; q < NB; q++) s += M[row * NB + q] * rk[q];
-      z[c * NB + row] = s;
-    }
+    const double *M = inv + (size_t)k * NB2;
+    double s[NB] = {0};
+    for (int q = 0; q < NB; q++)
+      for (int row = 0; row < NB; row++) s[row] += M[q * NB + row] * rk[q];
+    for (int row = 0; row < NB; row++) z[c * NB + row] = s[row];
     wprev = z + c * NB;
   }
   if (!coupled) return;
@@ -102,12 +108,11 @@ static inline void chs_column_solve(const double *restrict inv, const double *re
     const size_t c = base + (size_t)k * stride, below = c + stride;
     double t[CHS_ND];
     for (int f = 0; f < CHS_ND; f++) t[f] = gamma * down[c * CHS_ND + f] * z[below * NB + f];
-    const double *M = inv + c * NB2;
-    for (int row = 0; row < NB; row++) {
-      double s = 0.0;
-      for (int q = 0; q < CHS_ND; q++) s += M[row * NB + q] * t[q];
-      z[c * NB + row] += s;
-    }
+    const double *M = inv + (size_t)k * NB2;
+    double s[NB] = {0};
+    for (int q = 0; q < CHS_ND; q++)
+      for (int row = 0; row < NB; row++) s[row] += M[q * NB + row] * t[q];
+    for (int row = 0; row < NB; row++) z[c * NB + row] += s[row];
   }
 }
 

@@ -22,6 +22,11 @@ struct chs_linemg {
   int nlev;
   double gamma;
   level L[MAXLEV];
+  /* Level 0's neighbours on other ranks (chs_linemg_set_ghosts). */
+  chs_linemg_exchange exchange;
+  void *ctx;
+  const double *ghost;
+  int gd[2], ng[2], parity, nbr[NLAT];
 };
 
 static void level_free(level *v)
@@ -168,8 +173,9 @@ static int factor(level *v, double gamma)
       const size_t c = col + (size_t)k * ncol;
       double a[NB2];
       memcpy(a, v->blk + c * NB2, sizeof a);
-      if (k > 0) chs_column_schur(a, v->inv + (c - ncol) * NB2, v->up + c * CHS_ND, v->down + (c - ncol) * CHS_ND, gamma);
-      if (chs_block_invert(a, v->own_inv + c * NB2)) failed = 1;
+      const size_t ic = col * v->nz + k;
+      if (k > 0) chs_column_schur(a, v->inv + (ic - 1) * NB2, v->up + c * CHS_ND, v->down + (c - ncol) * CHS_ND, gamma);
+      if (chs_block_invert(a, v->own_inv + ic * NB2)) failed = 1;
     }
   return failed;
 }
@@ -191,35 +197,55 @@ int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const doub
   return failed;
 }
 
+/* sum over the lateral neighbours of lat * x for moving field f of cell c = (i, j, k):
+ * neighbours on this rank from x; at level 0, those on other ranks from the ghosts. */
+static inline double lateral_sum(const chs_linemg *mg, const level *v, const double *x, size_t c,
+                                 int i, int j, int k, int f)
+{
+  const double *l = v->lat + c * NLAT * CHS_ND;
+  const long sx = 1, sy = v->nx;
+  double s = 0.0;
+  if (i > 0) s += l[XM * CHS_ND + f] * x[(c - sx) * NB + f];
+  if (i + 1 < v->nx) s += l[XP * CHS_ND + f] * x[(c + sx) * NB + f];
+  if (j > 0) s += l[YM * CHS_ND + f] * x[(c - sy) * NB + f];
+  if (j + 1 < v->ny) s += l[YP * CHS_ND + f] * x[(c + sy) * NB + f];
+  if (v == &mg->L[0] && mg->ghost) {
+    const int edge[NLAT] = {i == 0, i + 1 == v->nx, j == 0, j + 1 == v->ny};
+    const int di[NLAT] = {-1, 1, 0, 0}, dj[NLAT] = {0, 0, -1, 1};
+    for (int d = 0; d < NLAT; d++)
+      if (edge[d] && mg->nbr[d]) {
+        const size_t gi = ((size_t)k * mg->gd[1] + (size_t)(j + dj[d] + mg->ng[1])) * mg->gd[0] +
+                          (size_t)(i + di[d] + mg->ng[0]);
+        s += l[d * CHS_ND + f] * mg->ghost[gi * CHS_ND + f];
+      }
+  }
+  return s;
+}
+
 /* One colour's line solves: every column (i, j) with (i + j) mod 2 = colour gets
  * x = C^{-1} (b - A_lateral x), its neighbours (the other colour) as they are now, or
  * taken as zero when first (the first sweep from a zero guess: the other colour is not read). */
-static void sweep(const level *v, double gamma, const double *b, double *x, int colour, int first)
+static void sweep(const chs_linemg *mg, const level *v, const double *b, double *x, int colour,
+                  int first)
 {
   const int nx = v->nx, ny = v->ny, nz = v->nz, half = (nx + 1) / 2;
   const size_t ncol = (size_t)nx * ny;
-  const long sx = 1, sy = nx;
+  const double gamma = mg->gamma;
+  if (!first && v == &mg->L[0] && mg->exchange) mg->exchange(mg->ctx, x);
+  const int shift = colour ^ (v == &mg->L[0] ? mg->parity : 0);
 #pragma omp parallel for collapse(2) schedule(static) if (ncol > 32)
   for (int j = 0; j < ny; j++)
     for (int h = 0; h < half; h++) {
-      const int i = 2 * h + ((j + colour) & 1);
+      const int i = 2 * h + ((j + shift) & 1);
       if (i >= nx) continue;
       const size_t col = (size_t)j * nx + i;
       for (int k = 0; k < nz; k++) {
         const size_t c = col + (size_t)k * ncol;
-        const double *l = v->lat + c * NLAT * CHS_ND;
         for (int f = 0; f < NB; f++) x[c * NB + f] = b[c * NB + f];
         if (first) continue;
-        for (int f = 0; f < CHS_ND; f++) {
-          double s = 0.0;
-          if (i > 0) s += l[XM * CHS_ND + f] * x[(c - sx) * NB + f];
-          if (i + 1 < nx) s += l[XP * CHS_ND + f] * x[(c + sx) * NB + f];
-          if (j > 0) s += l[YM * CHS_ND + f] * x[(c - sy) * NB + f];
-          if (j + 1 < ny) s += l[YP * CHS_ND + f] * x[(c + sy) * NB + f];
-          x[c * NB + f] += gamma * s;
-        }
+        for (int f = 0; f < CHS_ND; f++) x[c * NB + f] += gamma * lateral_sum(mg, v, x, c, i, j, k, f);
       }
-      chs_column_solve(v->inv, v->up, v->down, gamma, col, ncol, nz, 1, x, x);
+      chs_column_solve(v->inv + col * nz * NB2, v->up, v->down, gamma, col, ncol, nz, 1, x, x);
     }
 }
 
@@ -227,11 +253,13 @@ static void sweep(const level *v, double gamma, const double *b, double *x, int 
  * colour 0 then 1 from zero. Colour-1 columns were solved last, so their residual is 0;
  * a colour-0 column's is gamma * lateral couplings * (the colour-1 neighbours' new values)
  * on the moving fields, 0 on the others. */
-static void restrict_residual(const level *f, level *c, double gamma, const double *x)
+static void restrict_residual(const chs_linemg *mg, const level *f, level *c, const double *x)
 {
   const int nx = f->nx, ny = f->ny, nz = f->nz, nxc = c->nx, nyc = c->ny;
   const size_t fcol = (size_t)nx * ny, ccol = (size_t)nxc * nyc;
-  const long sx = 1, sy = nx;
+  const double gamma = mg->gamma;
+  const int parity = f == &mg->L[0] ? mg->parity : 0;
+  if (f == &mg->L[0] && mg->exchange) mg->exchange(mg->ctx, x);
 #pragma omp parallel for collapse(2) schedule(static) if (ccol * nz > 256)
   for (int k = 0; k < nz; k++)
     for (int J = 0; J < nyc; J++)
@@ -242,18 +270,10 @@ static void restrict_residual(const level *f, level *c, double gamma, const doub
         for (int dj = 0; dj < my; dj++)
           for (int di = 0; di < mx; di++) {
             const int i = i0 + di, j = j0 + dj;
-            if ((i + j) & 1) continue;
+            if ((i + j + parity) & 1) continue;
             const size_t a = (size_t)k * fcol + (size_t)j * nx + i;
             const double w = gamma * f->vol[i] / (c->vol[I] * my);
-            const double *l = f->lat + a * NLAT * CHS_ND;
-            for (int q = 0; q < CHS_ND; q++) {
-              double s = 0.0;
-              if (i > 0) s += l[XM * CHS_ND + q] * x[(a - sx) * NB + q];
-              if (i + 1 < nx) s += l[XP * CHS_ND + q] * x[(a + sx) * NB + q];
-              if (j > 0) s += l[YM * CHS_ND + q] * x[(a - sy) * NB + q];
-              if (j + 1 < ny) s += l[YP * CHS_ND + q] * x[(a + sy) * NB + q];
-              bc[q] += w * s;
-            }
+            for (int q = 0; q < CHS_ND; q++) bc[q] += w * lateral_sum(mg, f, x, a, i, j, k, q);
           }
       }
 }
@@ -310,16 +330,31 @@ static void vcycle(const chs_linemg *mg, int l, const double *b, double *x)
     chs_column_solve(v->inv, v->up, v->down, gamma, 0, 1, v->nz, 1, b, x);
     return;
   }
-  sweep(v, gamma, b, x, 0, 1);
-  sweep(v, gamma, b, x, 1, 0);
+  sweep(mg, v, b, x, 0, 1);
+  sweep(mg, v, b, x, 1, 0);
   if (l + 1 < mg->nlev) {
     level *c = (level *)&mg->L[l + 1];
-    restrict_residual(v, c, gamma, x);
+    restrict_residual(mg, v, c, x);
     vcycle(mg, l + 1, c->b, c->x);
     prolong_add(c, v, x);
   }
-  sweep(v, gamma, b, x, 1, 0);
-  sweep(v, gamma, b, x, 0, 0);
+  sweep(mg, v, b, x, 1, 0);
+  sweep(mg, v, b, x, 0, 0);
+}
+
+void chs_linemg_set_ghosts(chs_linemg *mg, chs_linemg_exchange exchange, void *ctx,
+                           const double *ghost, const int gd[2], const int ng[2], int parity,
+                           const int neighbour[4])
+{
+  mg->exchange = exchange;
+  mg->ctx = ctx;
+  mg->ghost = ghost;
+  for (int a = 0; a < 2; a++) {
+    mg->gd[a] = gd[a];
+    mg->ng[a] = ng[a];
+  }
+  mg->parity = parity & 1;
+  for (int d = 0; d < NLAT; d++) mg->nbr[d] = neighbour[d];
 }
 
 void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)

@@ -11,8 +11,10 @@
  * transfers is twice too stiff per level. One V(1,1)-cycle per solve: a fixed linear
  * operator, as GMRES needs.
  *
- * Lateral couplings across rank boundaries are left out (block Jacobi between ranks; the
- * diffusion diagonal keeps them), so the iteration count depends on the decomposition. */
+ * Across ranks: the fine level's smoother and residual see the neighbours on other ranks
+ * through ghosts the caller exchanges (chs_linemg_set_ghosts); the coarse levels work rank by
+ * rank (their couplings across rank boundaries are left out, the diagonal keeps them), so the
+ * iteration count depends on the decomposition, mildly. */
 #ifndef CHS_LINEMG_H
 #define CHS_LINEMG_H
 
@@ -26,12 +28,27 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
 void chs_linemg_destroy(chs_linemg **mg);
 
 /* The fine operator, per cell: blk the dense diagonal block (CHS_NB2, the diffusion
- * diagonal included), inv the column factorisation of it (column.h, borrowed, not copied),
+ * diagonal included), inv the column factorisation of it (column.h: stored column by
+ * column, cell (i, j, k) at (j nx + i) nz + k; borrowed, not copied),
  * up/down the vertical and lat the lateral couplings (CHS_ND each; lat in the order x-,
- * x+, y-, y+, 0 where there is no neighbour on this rank), all scaled by -gamma in A.
+ * x+, y-, y+, 0 where there is no neighbour), all scaled by -gamma in A.
  * Builds the coarse levels. Returns nonzero if a coarse block is singular. */
 int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const double *inv,
                      const double *up, const double *down, const double *lat);
+
+/* Fills the ghosts of level 0: called (on every rank, it may communicate) with the fine
+ * solution x (owned cells, CHS_NB values each) before a fine sweep or residual reads the
+ * neighbours on other ranks. */
+typedef void (*chs_linemg_exchange)(void *ctx, const double *x);
+
+/* Level 0's neighbours on other ranks: ghost is a ghosted array of CHS_ND values per cell
+ * (dims gd[0] x gd[1] x nz, ghost widths ng[0], ng[1], no ghosts in depth), filled by
+ * exchange; neighbour[d] (x-, x+, y-, y+) says whether that side has a rank; parity is
+ * lo[0] + lo[1] of this rank's block, so the zebra colours are global. lat must then hold
+ * the couplings to those neighbours too. */
+void chs_linemg_set_ghosts(chs_linemg *mg, chs_linemg_exchange exchange, void *ctx,
+                           const double *ghost, const int gd[2], const int ng[2], int parity,
+                           const int neighbour[4]);
 
 /* z = one V-cycle applied to r (cells only, CHS_NB values per cell; r and z distinct). */
 void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z);

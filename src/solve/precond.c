@@ -14,7 +14,8 @@ struct chs_precond {
   chs_model *m;
   int kind;
   double gamma;
-  double *inv;  /* per owned cell: inverse of the (Schur-updated) diagonal block, row-major */
+  double *inv;  /* per owned cell: inverse of the (Schur-updated) diagonal block, column-major;
+                 * stored column by column (cell (i, j, k) at (j nx + i) nz + k, column.h) */
   double *up, *down, *diag; /* per owned cell, CHS_ND: vertical couplings, diffusion diagonal */
   double pool_inv[CHS_NPOOL];   /* rank 0: 1 / (1 - gamma dP'/dP), the pools' diagonal */
   /* mg only */
@@ -31,6 +32,24 @@ struct chs_precond {
   double *lat;  /* per owned cell, NLAT x CHS_ND: lateral couplings to neighbours on this rank */
   double *rcopy; /* the right-hand side when a solve is asked in place */
 };
+
+/* multigrid across ranks: the moving fields of the fine solution x into the ghosted zg, and
+ * its halo from the neighbour ranks (chs_linemg_exchange). Collective. */
+static void exchange_moving(void *ctx, const double *x)
+{
+  chs_precond *p = ctx;
+  const chs_grid *g = p->m->grid;
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        const size_t c = chs_grid_ghosted(g, i, j, k), o = chs_grid_owned(g, i, j, k);
+        for (int f = 0; f < CHS_ND; f++) p->zg[c * CHS_ND + f] = x[o * NB + f];
+      }
+  chs_halo_begin(p->halo, p->zg);
+  chs_halo_end(p->halo, p->zg);
+}
 
 chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
 {
@@ -56,6 +75,15 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
     chs_status st = p->blk && p->lat && p->rcopy
                         ? chs_linemg_create(g->ln[0], g->ln[1], g->ln[2], g->vol, &p->lmg)
                         : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+    /* Neighbour ranks: the fine smoother reads their cells through a halo of the moving fields. */
+    const int nbr[4] = {g->lo[0] > 0, g->lo[0] + g->ln[0] < g->gn[0], g->lo[1] > 0, g->lo[1] + g->ln[1] < g->gn[1]};
+    if (st == CHS_OK && (nbr[0] || nbr[1] || nbr[2] || nbr[3])) {
+      p->zg = calloc(CHS_ND * g->nghost, sizeof(double));
+      st = p->zg ? chs_halo_create(m->par, g->ln, g->ng, CHS_ND, &p->halo)
+                 : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+      if (st == CHS_OK)
+        chs_linemg_set_ghosts(p->lmg, exchange_moving, p, p->zg, g->gd, g->ng, g->lo[0] + g->lo[1], nbr);
+    }
     if (st != CHS_OK) {
       chs_precond_destroy(&p);
       return st;
@@ -144,22 +172,23 @@ static int mg_setup(chs_precond *p)
 }
 
 /* multigrid: the lateral diffusion couplings of the moving fields (A = -gamma lat), the same
- * harmonic-mean face coefficients as the transport; 0 where the neighbour is outside the
- * domain or on another rank (the line multigrid works rank by rank). */
+ * harmonic-mean face coefficients as the transport (neighbours on other ranks included: the
+ * fine smoother reads them from the halo); 0 where there is no neighbour. */
 static void lateral_couplings(chs_precond *p)
 {
   const chs_grid *g = p->m->grid;
   const double *D = p->m->D;
   const long sx = 1, sy = g->gd[0];
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
 #pragma omp parallel for collapse(2) schedule(static)
   for (int k = 0; k < nz; k++)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         const long c = (long)chs_grid_ghosted(g, i, j, k);
         double *l = p->lat + chs_grid_owned(g, i, j, k) * NLAT * CHS_ND;
-        const int has[NLAT] = {i > 0 && g->cxm[i] > 0.0, i + 1 < nx && g->cxp[i] > 0.0,
-                               j > 0 && g->cy > 0.0, j + 1 < ny && g->cy > 0.0};
+        const int has[NLAT] = {g->cxm[i] > 0.0, g->cxp[i] > 0.0, g->cy > 0.0 && !(ylo && j == 0),
+                               g->cy > 0.0 && !(yhi && j == ny - 1)};
         const double metric[NLAT] = {g->cxm[i], g->cxp[i], g->cy, g->cy};
         const long step[NLAT] = {-sx, sx, -sy, sy};
         for (int d = 0; d < NLAT; d++)
@@ -189,7 +218,7 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
     for (int i = 0; i < nx; i++) {
       size_t prev = 0;
       for (int k = 0; k < nz; k++) {
-        const size_t c = chs_grid_owned(g, i, j, k);
+        const size_t c = chs_grid_owned(g, i, j, k), ic = ((size_t)j * nx + i) * nz + k;
         double a[NB2];
         /* B = I - gamma (J_reaction + diffusion diagonal) */
         chs_cell_env env;
@@ -202,8 +231,8 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
           for (int f = 0; f < CHS_ND; f++) p->center[c * CHS_ND + f] = a[f * NB + f];
         if (multigrid) memcpy(p->blk + c * NB2, a, sizeof a);
         if (coupled && k > 0)
-          chs_column_schur(a, p->inv + prev * NB2, p->up + c * CHS_ND, p->down + prev * CHS_ND, gamma);
-        if (chs_block_invert(a, p->inv + c * NB2)) failed = 1;
+          chs_column_schur(a, p->inv + (ic - 1) * NB2, p->up + c * CHS_ND, p->down + prev * CHS_ND, gamma);
+        if (chs_block_invert(a, p->inv + ic * NB2)) failed = 1;
         prev = c;
       }
     }
@@ -275,7 +304,8 @@ static void column_solve(const chs_precond *p, const double *r, double *z)
 #pragma omp parallel for collapse(2) schedule(static)
   for (int j = 0; j < ny; j++)
     for (int i = 0; i < nx; i++)
-      chs_column_solve(p->inv, p->up, p->down, gamma, chs_grid_owned(g, i, j, 0), ncol, nz, coupled, r, z);
+      chs_column_solve(p->inv + ((size_t)j * nx + i) * nz * NB2, p->up, p->down, gamma,
+                       chs_grid_owned(g, i, j, 0), ncol, nz, coupled, r, z);
 }
 
 void chs_precond_solve(const chs_precond *p, const double *r, double *z)

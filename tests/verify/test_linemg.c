@@ -90,8 +90,9 @@ static void build(problem *p, int nx, int ny, int nz, int axi, double gamma)
       const size_t c = col + k * ncol;
       double a[NB2];
       memcpy(a, p->blk + c * NB2, sizeof a);
-      if (k > 0) chs_column_schur(a, p->inv + (c - ncol) * NB2, p->up + c * ND, p->down + (c - ncol) * ND, gamma);
-      cr_assert_eq(chs_block_invert(a, p->inv + c * NB2), 0);
+      const size_t ic = col * nz + k; /* inverses are stored column by column */
+      if (k > 0) chs_column_schur(a, p->inv + (ic - 1) * NB2, p->up + c * ND, p->down + (c - ncol) * ND, gamma);
+      cr_assert_eq(chs_block_invert(a, p->inv + ic * NB2), 0);
     }
 }
 
