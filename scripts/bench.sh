@@ -13,7 +13,8 @@
 #  5. configs/lesion3d.ini (200 x 200 x 48) over a short end time: time per step and peak
 #     memory, and an extrapolation to 730 days from the step count of the same case on a
 #     4x coarser grid (an estimate: later steps need more GMRES iterations than early ones).
-#   scripts/bench.sh [--quick] [--baseline REV|none] [--3d-days D] [--lesion-days D]
+#   scripts/bench.sh [--quick] [--baseline REV|none] [--3d-days D] [--3d-sizes "32 64 ..."]
+#                    [--lesion-days D]
 # --quick: no baseline, no 1x2/2x1, 3D up to 64^2, lesion3d skipped.
 # Machine noise: CPU seconds (user + sys) are reported next to wall time; on a shared
 # machine compare CPU seconds and ratios measured in the same run.
@@ -26,12 +27,13 @@ out=$(mktemp -d /tmp/chondrosim-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 threads=$(nproc)
-quick=0 baseline=819806e days3d=1 lesion_days=0.05
+quick=0 baseline=819806e days3d=1 lesion_days=0.05 sizes=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; baseline=none ;;
     --baseline) baseline=$2; shift ;;
     --3d-days) days3d=$2; shift ;;
+    --3d-sizes) sizes=$2; shift ;;
     --lesion-days) lesion_days=$2; shift ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -125,9 +127,11 @@ for pc in multigrid mg; do
 done
 
 echo "== 4. 3D scaling: cartesian3d n^2 x 24 cells (20 x 20 mm), $days3d day(s), 1 thread"
-sizes="32 64 128 256"
-[ $quick -eq 1 ] && sizes="32 64"
-printf "%-6s %-7s %9s %8s %7s %13s %16s %15s\n" n pc unknowns steps newton gmres/newton "cpu us/unk/step" "peak B/unknown"
+if [ -z "$sizes" ]; then
+  sizes="32 64 128 256"
+  [ $quick -eq 1 ] && sizes="32 64"
+fi
+printf "%-6s %-9s %9s %8s %7s %13s %16s %15s\n" n pc unknowns steps newton gmres/newton "cpu us/unk/step" "peak B/unknown"
 for n in $sizes; do
   for pc in multigrid column; do
     name=s3_${n}_$pc
@@ -143,7 +147,7 @@ a = dict(f["solver"].attrs)
 nf = len(f[sorted(k for k in f if k.startswith("step_"))[0]])  # fields per cell (pools negligible)
 unk = int(n) ** 2 * 24 * nf
 cpu = float(u) + float(s)
-print("%-6s %-7s %9d %8d %7d %13.2f %16.3f %15.0f" % (n, pc, unk, a["steps"], a["newton_iters"],
+print("%-6s %-9s %9d %8d %7d %13.2f %16.3f %15.0f" % (n, pc, unk, a["steps"], a["newton_iters"],
       a["krylov_iters"] / max(a["newton_iters"], 1), 1e6 * cpu / unk / a["steps"], float(rss) * 1024 / unk))
 PY
   done

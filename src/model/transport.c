@@ -173,7 +173,7 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
 }
 
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             double *diag, double *up, double *down)
+                             double *diag, double *up, double *down, double *lat)
 {
   const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
@@ -189,10 +189,21 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
         const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
         for (int f = 0; f < CHS_ND; f++) {
           double d = Dc[f], dg = 0.0, a = 0.0, b = 0.0;
-          if (g->cxm[i] > 0.0) dg -= g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]);
-          if (g->cxp[i] > 0.0) dg -= g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]);
-          if (has_ym) dg -= cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]);
-          if (has_yp) dg -= cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]);
+          const double xm = g->cxm[i] > 0.0 ? g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) : 0.0;
+          const double xp = g->cxp[i] > 0.0 ? g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) : 0.0;
+          const double ym = has_ym ? cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) : 0.0;
+          const double yp = has_yp ? cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) : 0.0;
+          dg -= xm;
+          dg -= xp;
+          dg -= ym;
+          dg -= yp;
+          if (lat) {
+            double *l = lat + o * 4 + f;
+            l[0 * CHS_ND] = xm;
+            l[1 * CHS_ND] = xp;
+            l[2 * CHS_ND] = ym;
+            l[3 * CHS_ND] = yp;
+          }
           if (k > 0)
             a = cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f]);
           else

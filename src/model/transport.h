@@ -44,9 +44,11 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
 
 /* The linearisation with frozen coefficients, per owned cell and moving field:
  * diag (d ydot_f / d u_f of the cell itself), and the couplings to the cells above
- * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. */
+ * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. lat (NULL: not
+ * wanted): the lateral couplings, 4 x CHS_ND per owned cell in the order x-, x+, y-, y+
+ * (neighbours on other ranks included), 0 where there is no neighbour. */
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             double *diag, double *up, double *down);
+                             double *diag, double *up, double *down, double *lat);
 
 /* Amount of each solute entering the tissue through the articular surface per day
  * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells. */

@@ -29,7 +29,7 @@ struct chs_precond {
   /* multigrid only */
   chs_linemg *lmg;
   double *blk;  /* per owned cell: the diagonal block before the Schur update */
-  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral couplings to neighbours on this rank */
+  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
   double *rcopy; /* the right-hand side when a solve is asked in place */
 };
 
@@ -171,38 +171,12 @@ static int mg_setup(chs_precond *p)
   return failed;
 }
 
-/* multigrid: the lateral diffusion couplings of the moving fields (A = -gamma lat), the same
- * harmonic-mean face coefficients as the transport (neighbours on other ranks included: the
- * fine smoother reads them from the halo); 0 where there is no neighbour. */
-static void lateral_couplings(chs_precond *p)
-{
-  const chs_grid *g = p->m->grid;
-  const double *D = p->m->D;
-  const long sx = 1, sy = g->gd[0];
-  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int k = 0; k < nz; k++)
-    for (int j = 0; j < ny; j++)
-      for (int i = 0; i < nx; i++) {
-        const long c = (long)chs_grid_ghosted(g, i, j, k);
-        double *l = p->lat + chs_grid_owned(g, i, j, k) * NLAT * CHS_ND;
-        const int has[NLAT] = {g->cxm[i] > 0.0, g->cxp[i] > 0.0, g->cy > 0.0 && !(ylo && j == 0),
-                               g->cy > 0.0 && !(yhi && j == ny - 1)};
-        const double metric[NLAT] = {g->cxm[i], g->cxp[i], g->cy, g->cy};
-        const long step[NLAT] = {-sx, sx, -sy, sy};
-        for (int d = 0; d < NLAT; d++)
-          for (int f = 0; f < CHS_ND; f++)
-            l[d * CHS_ND + f] = has[d] ? metric[d] * chs_harmonic(D[c * CHS_ND + f], D[(c + step[d]) * CHS_ND + f]) : 0.0;
-      }
-}
-
 int chs_precond_setup(chs_precond *p, const double *y, double gamma)
 {
   chs_model *m = p->m;
   const chs_grid *g = m->grid;
   chs_model_load_state(m, y);
-  chs_transport_linearize(&m->tp, g, m->D, p->diag, p->up, p->down);
+  chs_transport_linearize(&m->tp, g, m->D, p->diag, p->up, p->down, p->lat); /* lat: multigrid only */
   p->gamma = gamma;
   if (m->npool_local) {
     double d[CHS_NPOOL];
@@ -238,7 +212,6 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
     }
   if (split) failed |= mg_setup(p);
   if (multigrid) {
-    lateral_couplings(p);
     failed |= chs_linemg_setup(p->lmg, gamma, p->blk, p->inv, p->up, p->down, p->lat);
   }
   return failed;
