@@ -326,7 +326,9 @@ static void vcycle(const chs_linemg *mg, int l, const double *b, double *x)
 {
   const level *v = &mg->L[l];
   const double gamma = mg->gamma;
-  if (l + 1 == mg->nlev && v->nx * v->ny == 1) { /* one column: exact */
+  /* One column: exact, unless it is a fine level with neighbour ranks, which must take part
+   * in every halo exchange the other ranks' cycles make. */
+  if (l + 1 == mg->nlev && v->nx * v->ny == 1 && !(l == 0 && mg->exchange)) {
     chs_column_solve(v->inv, v->up, v->down, gamma, 0, 1, v->nz, 1, b, x);
     return;
   }
@@ -337,6 +339,8 @@ static void vcycle(const chs_linemg *mg, int l, const double *b, double *x)
     restrict_residual(mg, v, c, x);
     vcycle(mg, l + 1, c->b, c->x);
     prolong_add(c, v, x);
+  } else if (l == 0 && mg->exchange) {
+    mg->exchange(mg->ctx, x); /* the restriction's exchange on the other ranks */
   }
   sweep(mg, v, b, x, 1, 0);
   sweep(mg, v, b, x, 0, 0);

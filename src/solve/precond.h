@@ -8,8 +8,11 @@
  *           the columns leave out: the Jacobian is C - gamma L_lat, so the residual of z is
  *           gamma L_lat z, and z += M^{-1} gamma L_lat z with M one multigrid V-cycle (hypre
  *           PFMG, src/solve/mg.c) per diffusing field on I - gamma (L_f + J_ff).
+ *   multigrid (the default): one V-cycle of the line multigrid (src/solve/linemg.c) on the
+ *           whole operator, the column solves as its smoother, lateral coarsening.
  * Columns are never split across ranks, so block and column are independent of the
- * decomposition; mg is not guaranteed to be (hypre works on the rank boxes). */
+ * decomposition; mg and multigrid are not (hypre works on the rank boxes, the multigrid's
+ * coarse levels on each rank's columns). */
 #ifndef CHS_PRECOND_H
 #define CHS_PRECOND_H
 
@@ -22,8 +25,8 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out);
 void chs_precond_destroy(chs_precond **p);
 /* Collective (loads the state's halo). Returns nonzero if a block is singular. */
 int chs_precond_setup(chs_precond *p, const double *y, double gamma);
-/* z = P^{-1} r on this rank's cells: block and column need no communication, mg is
- * collective (the multigrid exchanges halos). */
+/* z = P^{-1} r on this rank's cells: block and column need no communication, mg and
+ * multigrid are collective (they exchange halos). */
 void chs_precond_solve(const chs_precond *p, const double *r, double *z);
 
 #endif

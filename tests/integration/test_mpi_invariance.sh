@@ -85,6 +85,13 @@ run axi_3x1 3 1 "${AXI[@]}" "${TIGHT[@]}"
 compare "axisymmetric 1x1 vs 2x2 (rtol 1e-12)" axi_1x1 axi_2x2 1 2 1 2
 compare "axisymmetric 1x1 vs 3x1, nx=20 (rtol 1e-12)" axi_1x1 axi_3x1 1 3 1 1
 
+# A rank that owns a single column (nx = 3 on 2 ranks) while its neighbour owns two: the
+# multigrid's fine level must make the same halo exchanges on both (it used to deadlock).
+ONECOL=(--set grid.nx=3 --set grid.nz=8 --set run.end_time=14 --set "output.times=0 14")
+run onecol_1x1 1 1 "${ONECOL[@]}" "${TIGHT[@]}"
+run onecol_2x1 2 1 "${ONECOL[@]}" "${TIGHT[@]}"
+compare "axisymmetric nx=3: 1x1 vs 2x1, one rank owning one column (rtol 1e-12)" onecol_1x1 onecol_2x1 1 2 1 1
+
 # ---------------------------------------------------------------- cartesian3d
 run c3d_1x1 1 1 "${C3D[@]}" "${TIGHT[@]}"
 run c3d_2x2 2 2 "${C3D[@]}" "${TIGHT[@]}"
