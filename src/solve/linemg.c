@@ -107,7 +107,8 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
   return CHS_OK;
 }
 
-/* Level c's operator from level f's (c = f + 1), see linemg.h. */
+/* Level c's operator from level f's (c = f + 1), see linemg.h. fblk: level f's blocks, or
+ * NULL when c->blk already holds their weighted sums (level 1: chs_linemg_add_block). */
 static void coarsen(level *c, const level *f, const double *fblk, double gamma)
 {
   const int nxc = c->nx, nyc = c->ny, nz = c->nz;
@@ -119,7 +120,7 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
         const size_t o = (size_t)k * ccol + (size_t)J * nxc + I;
         double *B = c->blk + o * NB2, *up = c->own_up + o * CHS_ND, *down = c->own_down + o * CHS_ND;
         double *lat = c->own_lat + o * NLAT * CHS_ND;
-        memset(B, 0, sizeof(double) * NB2);
+        if (fblk) memset(B, 0, sizeof(double) * NB2);
         memset(up, 0, sizeof(double) * CHS_ND);
         memset(down, 0, sizeof(double) * CHS_ND);
         memset(lat, 0, sizeof(double) * NLAT * CHS_ND);
@@ -130,8 +131,9 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
             const int i = i0 + di, j = j0 + dj;
             const size_t a = (size_t)k * fcol + (size_t)j * f->nx + i;
             const double w = f->vol[i] / (c->vol[I] * my);
-            const double *fb = fblk + a * NB2, *fl = f->lat + a * NLAT * CHS_ND;
-            for (int e = 0; e < NB2; e++) B[e] += w * fb[e];
+            const double *fl = f->lat + a * NLAT * CHS_ND;
+            if (fblk)
+              for (int e = 0; e < NB2; e++) B[e] += w * fblk[a * NB2 + e];
             for (int q = 0; q < CHS_ND; q++) {
               up[q] += w * f->up[a * CHS_ND + q];
               down[q] += w * f->down[a * CHS_ND + q];
@@ -180,8 +182,22 @@ static int factor(level *v, double gamma)
   return failed;
 }
 
-int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const double *inv,
-                     const double *up, const double *down, const double *lat)
+void chs_linemg_add_block(chs_linemg *mg, int i, int j, int k, const double *a)
+{
+  if (mg->nlev < 2) return;
+  const level *f = &mg->L[0];
+  level *c = &mg->L[1];
+  const int I = f->nx > 1 ? i / 2 : i, J = f->ny > 1 ? j / 2 : j;
+  const double w = f->vol[i] / (c->vol[I] * members(f->ny, J));
+  double *B = c->blk + (((size_t)k * c->ny + J) * c->nx + I) * NB2;
+  if ((f->nx == 1 || i % 2 == 0) && (f->ny == 1 || j % 2 == 0))
+    for (int e = 0; e < NB2; e++) B[e] = w * a[e]; /* the aggregate's first cell */
+  else
+    for (int e = 0; e < NB2; e++) B[e] += w * a[e];
+}
+
+int chs_linemg_setup(chs_linemg *mg, double gamma, const double *inv, const double *up,
+                     const double *down, const double *lat)
 {
   level *v0 = &mg->L[0];
   mg->gamma = gamma;
@@ -191,7 +207,7 @@ int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const doub
   v0->lat = lat;
   int failed = 0;
   for (int l = 1; l < mg->nlev && !failed; l++) {
-    coarsen(&mg->L[l], &mg->L[l - 1], l == 1 ? blk : mg->L[l - 1].blk, gamma);
+    coarsen(&mg->L[l], &mg->L[l - 1], l == 1 ? NULL : mg->L[l - 1].blk, gamma);
     failed = factor(&mg->L[l], gamma);
   }
   return failed;

@@ -27,14 +27,20 @@ typedef struct chs_linemg chs_linemg;
 chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_linemg **out);
 void chs_linemg_destroy(chs_linemg **mg);
 
-/* The fine operator, per cell: blk the dense diagonal block (CHS_NB2, the diffusion
- * diagonal included), inv the column factorisation of it (column.h: stored column by
- * column, cell (i, j, k) at (j nx + i) nz + k; borrowed, not copied),
- * up/down the vertical and lat the lateral couplings (CHS_ND each; lat in the order x-,
- * x+, y-, y+, 0 where there is no neighbour), all scaled by -gamma in A.
- * Builds the coarse levels. Returns nonzero if a coarse block is singular. */
-int chs_linemg_setup(chs_linemg *mg, double gamma, const double *blk, const double *inv,
-                     const double *up, const double *down, const double *lat);
+/* The fine operator's diagonal blocks (CHS_NB2 each, row-major, the diffusion diagonal
+ * included), handed over one cell at a time during the caller's set-up and summed into the
+ * first coarse level (so the fine level never stores them): every owned cell once per set-up,
+ * the cells of one depth level of an aggregate in order (j, then i), and cells with the same
+ * i / 2 never concurrently (parallelise over x pairs). */
+void chs_linemg_add_block(chs_linemg *mg, int i, int j, int k, const double *a);
+
+/* The rest of the fine operator, per cell: inv the column factorisation of the blocks
+ * (column.h: stored column by column, cell (i, j, k) at (j nx + i) nz + k; borrowed, not
+ * copied), up/down the vertical and lat the lateral couplings (CHS_ND each; lat in the order
+ * x-, x+, y-, y+, 0 where there is no neighbour), all scaled by -gamma in A. Builds the
+ * coarse levels. Returns nonzero if a coarse block is singular. */
+int chs_linemg_setup(chs_linemg *mg, double gamma, const double *inv, const double *up,
+                     const double *down, const double *lat);
 
 /* Fills the ghosts of level 0: called (on every rank, it may communicate) with the fine
  * solution x (owned cells, CHS_NB values each) before a fine sweep or residual reads the

@@ -28,7 +28,6 @@ struct chs_precond {
   chs_halo *halo; /* exchanges zg */
   /* multigrid only */
   chs_linemg *lmg;
-  double *blk;  /* per owned cell: the diagonal block before the Schur update */
   double *lat;  /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
   double *rcopy; /* the right-hand side when a solve is asked in place */
 };
@@ -69,10 +68,9 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   p->kind = kind;
   if (kind == CHS_PC_MULTIGRID) {
     const chs_grid *g = m->grid;
-    p->blk = malloc(sizeof(double) * NB2 * (n ? n : 1));
     p->lat = malloc(sizeof(double) * NLAT * CHS_ND * (n ? n : 1));
     p->rcopy = malloc(sizeof(double) * NB * (n ? n : 1));
-    chs_status st = p->blk && p->lat && p->rcopy
+    chs_status st = p->lat && p->rcopy
                         ? chs_linemg_create(g->ln[0], g->ln[1], g->ln[2], g->vol, &p->lmg)
                         : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
     /* Neighbour ranks: the fine smoother reads their cells through a halo of the moving fields. */
@@ -125,7 +123,6 @@ void chs_precond_destroy(chs_precond **pp)
   free(p->coef);
   free(p->work);
   chs_linemg_destroy(&p->lmg);
-  free(p->blk);
   free(p->lat);
   free(p->rcopy);
   free(p);
@@ -187,32 +184,35 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
   const int split = p->kind == CHS_PC_MG, multigrid = p->kind == CHS_PC_MULTIGRID;
   const int coupled = p->kind == CHS_PC_COLUMN || split || multigrid;
   int failed = 0;
-#pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
-  for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++) {
-      size_t prev = 0;
-      for (int k = 0; k < nz; k++) {
-        const size_t c = chs_grid_owned(g, i, j, k), ic = ((size_t)j * nx + i) * nz + k;
-        double a[NB2];
-        /* B = I - gamma (J_reaction + diffusion diagonal) */
-        chs_cell_env env;
-        chs_model_cell_env(m, m->t_now, c, k, &env);
-        chs_react_jacobian(&m->rates, &env, y + c * NB, a);
-        for (int e = 0; e < NB2; e++) a[e] = -gamma * a[e];
-        for (int f = 0; f < NB; f++) a[f * NB + f] += 1.0;
-        for (int f = 0; f < CHS_ND; f++) a[f * NB + f] -= gamma * p->diag[c * CHS_ND + f];
-        if (split) /* the multigrid operators' diagonal: 1 - gamma (diffusion + reaction) */
-          for (int f = 0; f < CHS_ND; f++) p->center[c * CHS_ND + f] = a[f * NB + f];
-        if (multigrid) memcpy(p->blk + c * NB2, a, sizeof a);
-        if (coupled && k > 0)
-          chs_column_schur(a, p->inv + (ic - 1) * NB2, p->up + c * CHS_ND, p->down + prev * CHS_ND, gamma);
-        if (chs_block_invert(a, p->inv + ic * NB2)) failed = 1;
-        prev = c;
+  /* Threads take pairs of x indices: the multigrid sums the blocks of each pair into one
+   * coarse cell (chs_linemg_add_block). */
+#pragma omp parallel for schedule(static) reduction(| : failed)
+  for (int ip = 0; ip < (nx + 1) / 2; ip++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 2 * ip; i < nx && i < 2 * ip + 2; i++) {
+        size_t prev = 0;
+        for (int k = 0; k < nz; k++) {
+          const size_t c = chs_grid_owned(g, i, j, k), ic = ((size_t)j * nx + i) * nz + k;
+          double a[NB2];
+          /* B = I - gamma (J_reaction + diffusion diagonal) */
+          chs_cell_env env;
+          chs_model_cell_env(m, m->t_now, c, k, &env);
+          chs_react_jacobian(&m->rates, &env, y + c * NB, a);
+          for (int e = 0; e < NB2; e++) a[e] = -gamma * a[e];
+          for (int f = 0; f < NB; f++) a[f * NB + f] += 1.0;
+          for (int f = 0; f < CHS_ND; f++) a[f * NB + f] -= gamma * p->diag[c * CHS_ND + f];
+          if (split) /* the multigrid operators' diagonal: 1 - gamma (diffusion + reaction) */
+            for (int f = 0; f < CHS_ND; f++) p->center[c * CHS_ND + f] = a[f * NB + f];
+          if (multigrid) chs_linemg_add_block(p->lmg, i, j, k, a);
+          if (coupled && k > 0)
+            chs_column_schur(a, p->inv + (ic - 1) * NB2, p->up + c * CHS_ND, p->down + prev * CHS_ND, gamma);
+          if (chs_block_invert(a, p->inv + ic * NB2)) failed = 1;
+          prev = c;
+        }
       }
-    }
   if (split) failed |= mg_setup(p);
   if (multigrid) {
-    failed |= chs_linemg_setup(p->lmg, gamma, p->blk, p->inv, p->up, p->down, p->lat);
+    failed |= chs_linemg_setup(p->lmg, gamma, p->inv, p->up, p->down, p->lat);
   }
   return failed;
 }

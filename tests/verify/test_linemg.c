@@ -143,7 +143,11 @@ static double factor(int nx, int ny, int nz, int axi, double gamma, double *firs
   for (size_t q = 0; q < n; q++) b[q] = sin(0.37 * q) + 0.5 * cos(0.011 * q);
   chs_linemg *mg = NULL;
   cr_assert_eq(chs_linemg_create(nx, ny, nz, p.vol, &mg), CHS_OK, "%s", chs_error_message());
-  cr_assert_eq(chs_linemg_setup(mg, gamma, p.blk, p.inv, p.up, p.down, p.lat), 0);
+  for (int j = 0; j < ny; j++) /* the blocks, in the order chs_linemg_add_block asks for */
+    for (int i = 0; i < nx; i++)
+      for (int k = 0; k < nz; k++)
+        chs_linemg_add_block(mg, i, j, k, p.blk + (((size_t)k * ny + j) * nx + i) * NB2);
+  cr_assert_eq(chs_linemg_setup(mg, gamma, p.inv, p.up, p.down, p.lat), 0);
   double res[11];
   for (int it = 0; it <= 10; it++) {
     res[it] = residual(&p, b, x, r);
