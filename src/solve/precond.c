@@ -1,6 +1,5 @@
 #include "solve/precond.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,17 +22,18 @@ struct chs_precond {
   double *coef; /* per owned cell: CHS_MG_NS stencil entries of one field */
   double *work; /* 2 per owned cell: one field's right-hand side and correction */
   double *center; /* per owned cell, CHS_ND: diagonal of the multigrid operators */
-  double *Dg;   /* ghosted: the diffusivities frozen at set-up (CHS_ND per cell) */
-  double *zg;   /* ghosted: the column solution's moving fields (CHS_ND per cell) */
+  /* mg, and multigrid with neighbour ranks */
+  double *zg;   /* ghosted: a solution's moving fields (CHS_ND per cell) */
   chs_halo *halo; /* exchanges zg */
+  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
   /* multigrid only */
   chs_linemg *lmg;
-  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
   double *rcopy; /* the right-hand side when a solve is asked in place */
 };
 
-/* multigrid across ranks: the moving fields of the fine solution x into the ghosted zg, and
- * its halo from the neighbour ranks (chs_linemg_exchange). Collective. */
+/* The moving fields of x (owned cells) into the ghosted zg, and its halo from the neighbour
+ * ranks: mg's lateral residual, and the multigrid's fine level across ranks
+ * (chs_linemg_exchange). Collective. */
 static void exchange_moving(void *ctx, const double *x)
 {
   chs_precond *p = ctx;
@@ -66,42 +66,38 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   }
   p->m = m;
   p->kind = kind;
-  if (kind == CHS_PC_MULTIGRID) {
-    const chs_grid *g = m->grid;
+  const chs_grid *g = m->grid;
+  chs_status st = CHS_OK;
+  /* Neighbour ranks: mg's residual and the multigrid's fine smoother read their cells. */
+  const int nbr[4] = {g->lo[0] > 0, g->lo[0] + g->ln[0] < g->gn[0], g->lo[1] > 0, g->lo[1] + g->ln[1] < g->gn[1]};
+  const int halo = kind == CHS_PC_MG || (kind == CHS_PC_MULTIGRID && (nbr[0] || nbr[1] || nbr[2] || nbr[3]));
+  if (kind == CHS_PC_MG || kind == CHS_PC_MULTIGRID) {
     p->lat = malloc(sizeof(double) * NLAT * CHS_ND * (n ? n : 1));
-    p->rcopy = malloc(sizeof(double) * NB * (n ? n : 1));
-    chs_status st = p->lat && p->rcopy
-                        ? chs_linemg_create(g->ln[0], g->ln[1], g->ln[2], g->vol, &p->lmg)
-                        : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
-    /* Neighbour ranks: the fine smoother reads their cells through a halo of the moving fields. */
-    const int nbr[4] = {g->lo[0] > 0, g->lo[0] + g->ln[0] < g->gn[0], g->lo[1] > 0, g->lo[1] + g->ln[1] < g->gn[1]};
-    if (st == CHS_OK && (nbr[0] || nbr[1] || nbr[2] || nbr[3])) {
-      p->zg = calloc(CHS_ND * g->nghost, sizeof(double));
-      st = p->zg ? chs_halo_create(m->par, g->ln, g->ng, CHS_ND, &p->halo)
-                 : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
-      if (st == CHS_OK)
-        chs_linemg_set_ghosts(p->lmg, exchange_moving, p, p->zg, g->gd, g->ng, g->lo[0] + g->lo[1], nbr);
-    }
-    if (st != CHS_OK) {
-      chs_precond_destroy(&p);
-      return st;
-    }
+    if (!p->lat) st = chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
   }
-  if (kind == CHS_PC_MG) {
-    const chs_grid *g = m->grid;
+  if (st == CHS_OK && halo) {
+    p->zg = calloc(CHS_ND * g->nghost, sizeof(double));
+    st = p->zg ? chs_halo_create(m->par, g->ln, g->ng, CHS_ND, &p->halo)
+               : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+  }
+  if (st == CHS_OK && kind == CHS_PC_MULTIGRID) {
+    p->rcopy = malloc(sizeof(double) * NB * (n ? n : 1));
+    st = p->rcopy ? chs_linemg_create(g->ln[0], g->ln[1], g->ln[2], g->vol, &p->lmg)
+                  : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+    if (st == CHS_OK && halo)
+      chs_linemg_set_ghosts(p->lmg, exchange_moving, p, p->zg, g->gd, g->ng, g->lo[0] + g->lo[1], nbr);
+  }
+  if (st == CHS_OK && kind == CHS_PC_MG) {
     p->coef = malloc(sizeof(double) * CHS_MG_NS * (n ? n : 1));
     p->work = malloc(sizeof(double) * 2 * (n ? n : 1));
-    p->Dg = malloc(sizeof(double) * CHS_ND * g->nghost);
     p->center = malloc(sizeof(double) * CHS_ND * (n ? n : 1));
-    p->zg = calloc(CHS_ND * g->nghost, sizeof(double));
-    chs_status st = p->coef && p->work && p->Dg && p->zg && p->center
-                        ? chs_mg_create(m->par->comm, g->lo, g->ln, g->gn[1] > 1, CHS_ND, &p->mg)
-                        : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
-    if (st == CHS_OK) st = chs_halo_create(m->par, g->ln, g->ng, CHS_ND, &p->halo);
-    if (st != CHS_OK) {
-      chs_precond_destroy(&p);
-      return st;
-    }
+    st = p->coef && p->work && p->center
+             ? chs_mg_create(m->par->comm, g->lo, g->ln, g->gn[1] > 1, CHS_ND, &p->mg)
+             : chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
+  }
+  if (st != CHS_OK) {
+    chs_precond_destroy(&p);
+    return st;
   }
   *out = p;
   return CHS_OK;
@@ -117,7 +113,6 @@ void chs_precond_destroy(chs_precond **pp)
   free(p->diag);
   chs_mg_destroy(&p->mg);
   chs_halo_destroy(&p->halo);
-  free(p->Dg);
   free(p->center);
   free(p->zg);
   free(p->coef);
@@ -130,39 +125,29 @@ void chs_precond_destroy(chs_precond **pp)
 }
 
 /* The multigrid operators of the diffusing fields, I - gamma (L_f + J_ff): L_f the diffusion
- * of field f linearised with frozen coefficients (vertical couplings and the diagonal,
- * boundary exchange included, from chs_transport_linearize; the lateral face couplings
- * computed here the same way: harmonic-mean coefficient times the face metric), J_ff the
- * field's own reaction rate (the diagonal saved by the block set-up). Collective. */
+ * of field f linearised with frozen coefficients (chs_transport_linearize: vertical and
+ * lateral couplings, the diagonal with the boundary exchange), J_ff the field's own reaction
+ * rate (the diagonal saved by the block set-up). Collective. */
 static int mg_setup(chs_precond *p)
 {
-  const chs_model *m = p->m;
-  const chs_grid *g = m->grid;
-  const double *D = m->D, gamma = p->gamma;
-  const long sx = 1, sy = g->gd[0];
-  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+  const chs_grid *g = p->m->grid;
+  const double gamma = p->gamma;
+  const size_t n = g->nlocal;
   int failed = 0;
-  memcpy(p->Dg, D, sizeof(double) * CHS_ND * g->nghost);
   for (int f = 0; f < CHS_ND; f++) {
     double *co = p->coef;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int k = 0; k < nz; k++)
-      for (int j = 0; j < ny; j++)
-        for (int i = 0; i < nx; i++) {
-          const long c = (long)chs_grid_ghosted(g, i, j, k);
-          const size_t o = chs_grid_owned(g, i, j, k);
-          const double d = D[c * CHS_ND + f];
-          double *e = co + o * CHS_MG_NS;
-          const int has_ym = g->cy > 0.0 && !(ylo && j == 0), has_yp = g->cy > 0.0 && !(yhi && j == ny - 1);
-          e[CHS_MG_XM] = g->cxm[i] > 0.0 ? -gamma * g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) : 0.0;
-          e[CHS_MG_XP] = g->cxp[i] > 0.0 ? -gamma * g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) : 0.0;
-          e[CHS_MG_YM] = has_ym ? -gamma * g->cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) : 0.0;
-          e[CHS_MG_YP] = has_yp ? -gamma * g->cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) : 0.0;
-          e[CHS_MG_ZM] = -gamma * p->up[o * CHS_ND + f];
-          e[CHS_MG_ZP] = -gamma * p->down[o * CHS_ND + f];
-          e[CHS_MG_C] = p->center[o * CHS_ND + f];
-        }
+#pragma omp parallel for schedule(static)
+    for (size_t o = 0; o < n; o++) {
+      const double *l = p->lat + o * NLAT * CHS_ND + f;
+      double *e = co + o * CHS_MG_NS;
+      e[CHS_MG_XM] = -gamma * l[0 * CHS_ND];
+      e[CHS_MG_XP] = -gamma * l[1 * CHS_ND];
+      e[CHS_MG_YM] = -gamma * l[2 * CHS_ND];
+      e[CHS_MG_YP] = -gamma * l[3 * CHS_ND];
+      e[CHS_MG_ZM] = -gamma * p->up[o * CHS_ND + f];
+      e[CHS_MG_ZP] = -gamma * p->down[o * CHS_ND + f];
+      e[CHS_MG_C] = p->center[o * CHS_ND + f];
+    }
     if (chs_mg_setup(p->mg, f, co)) failed = 1;
   }
   return failed;
@@ -173,7 +158,7 @@ int chs_precond_setup(chs_precond *p, const double *y, double gamma)
   chs_model *m = p->m;
   const chs_grid *g = m->grid;
   chs_model_load_state(m, y);
-  chs_transport_linearize(&m->tp, g, m->D, p->diag, p->up, p->down, p->lat); /* lat: multigrid only */
+  chs_transport_linearize(&m->tp, g, m->D, p->diag, p->up, p->down, p->lat); /* lat: mg, multigrid */
   p->gamma = gamma;
   if (m->npool_local) {
     double d[CHS_NPOOL];
@@ -230,20 +215,10 @@ static void mg_solve(const chs_precond *p, const double *r, double *z)
   const long n = (long)g->nlocal;
   double *b = p->work, *x = p->work + n;
   column_solve(p, r, z);
+  exchange_moving((void *)p, z);
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  double *zg = p->zg;
-  const double *D = p->Dg;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int k = 0; k < nz; k++)
-    for (int j = 0; j < ny; j++)
-      for (int i = 0; i < nx; i++) {
-        const size_t c = chs_grid_ghosted(g, i, j, k), o = chs_grid_owned(g, i, j, k);
-        for (int f = 0; f < CHS_ND; f++) zg[c * CHS_ND + f] = z[o * NB + f];
-      }
-  chs_halo_begin(p->halo, zg);
-  chs_halo_end(p->halo, zg);
-  const long sx = 1, sy = g->gd[0];
-  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+  const double *zg = p->zg;
+  const long step[NLAT] = {-1, 1, -(long)g->gd[0], g->gd[0]};
   const double gamma = p->gamma;
   for (int f = 0; f < CHS_ND; f++) {
 #pragma omp parallel for collapse(2) schedule(static)
@@ -252,13 +227,11 @@ static void mg_solve(const chs_precond *p, const double *r, double *z)
         for (int i = 0; i < nx; i++) {
           const long c = (long)chs_grid_ghosted(g, i, j, k);
           const size_t o = chs_grid_owned(g, i, j, k);
-          const double d = D[c * CHS_ND + f], u = zg[c * CHS_ND + f];
-          const int has_ym = g->cy > 0.0 && !(ylo && j == 0), has_yp = g->cy > 0.0 && !(yhi && j == ny - 1);
+          const double *l = p->lat + o * NLAT * CHS_ND + f;
+          const double u = zg[c * CHS_ND + f];
           double acc = 0.0;
-          if (g->cxm[i] > 0.0) acc += g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) * (zg[(c - sx) * CHS_ND + f] - u);
-          if (g->cxp[i] > 0.0) acc += g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) * (zg[(c + sx) * CHS_ND + f] - u);
-          if (has_ym) acc += g->cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) * (zg[(c - sy) * CHS_ND + f] - u);
-          if (has_yp) acc += g->cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) * (zg[(c + sy) * CHS_ND + f] - u);
+          for (int d = 0; d < NLAT; d++)
+            if (l[d * CHS_ND] != 0.0) acc += l[d * CHS_ND] * (zg[(c + step[d]) * CHS_ND + f] - u);
           b[o] = gamma * acc;
         }
     chs_mg_solve(p->mg, f, b, x);
