@@ -53,6 +53,11 @@ static inline size_t chs_grid_ghosted(const chs_grid *g, int i, int j, int k)
   return ((size_t)(k + g->ng[2]) * (size_t)g->gd[1] + (size_t)(j + g->ng[1])) * (size_t)g->gd[0] +
          (size_t)(i + g->ng[0]);
 }
+/* The owned cells column by column (depth fastest): the preconditioners' storage order. */
+static inline size_t chs_grid_by_column(const chs_grid *g, int i, int j, int k)
+{
+  return ((size_t)j * (size_t)g->ln[0] + (size_t)i) * (size_t)g->ln[2] + (size_t)k;
+}
 /* Cell-centre coordinate along axis a of global index n. */
 static inline double chs_grid_center(const chs_grid *g, int a, int n)
 {

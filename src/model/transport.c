@@ -173,7 +173,7 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
 }
 
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             double *diag, double *up, double *down, double *lat)
+                             int by_column, double *diag, double *up, double *down, double *lat)
 {
   const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
@@ -185,7 +185,7 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
       for (int i = 0; i < nx; i++) {
         const long c = (long)chs_grid_ghosted(g, i, j, k);
         const double *Dc = D + c * CHS_ND;
-        const size_t o = chs_grid_owned(g, i, j, k) * CHS_ND;
+        const size_t o = (by_column ? chs_grid_by_column(g, i, j, k) : chs_grid_owned(g, i, j, k)) * CHS_ND;
         const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
         for (int f = 0; f < CHS_ND; f++) {
           double d = Dc[f], dg = 0.0, a = 0.0, b = 0.0;

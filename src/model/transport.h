@@ -46,9 +46,11 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
  * diag (d ydot_f / d u_f of the cell itself), and the couplings to the cells above
  * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. lat (NULL: not
  * wanted): the lateral couplings, 4 x CHS_ND per owned cell in the order x-, x+, y-, y+
- * (neighbours on other ranks included), 0 where there is no neighbour. */
+ * (neighbours on other ranks included), 0 where there is no neighbour. Cells in the owned
+ * order (chs_grid_owned), or with by_column in column order (chs_grid_by_column), the
+ * order the preconditioners' column solves stream. */
 void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             double *diag, double *up, double *down, double *lat);
+                             int by_column, double *diag, double *up, double *down, double *lat);
 
 /* Amount of each solute entering the tissue through the articular surface per day
  * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells. */

@@ -25,14 +25,19 @@ double chs_memory_per_cell(const chs_config *cfg)
   bytes += 8.0 * (CHS_ND + 1.0); /* diffusivities and filler (ghosted) */
   bytes += 1.0;                  /* lesion mask */
   if (cfg->solver_preconditioner != CHS_PC_NONE)
-    bytes += 8.0 * CHS_NF * CHS_NF + 8.0 * 3.0 * CHS_ND; /* inverse blocks, couplings */
+    bytes += 8.0 * 3.0 * CHS_ND; /* vertical couplings, diffusion diagonal */
   if (cfg->solver_preconditioner == CHS_PC_MULTIGRID) {
-    /* fine: lateral couplings, a copy of the right-hand side and the halo of the moving
-     * fields; coarse levels: blocks, inverses, couplings and two vectors, on
-     * 1/4 + 1/16 + ... = 1/3 of the cells in 3D, 1/2 + 1/4 + ... = 1 in x-z. */
+    /* fine: lateral couplings, the halo of the moving fields, the condensed blocks' column
+     * factorisation, the condensation (A_ss^{-1}, A_ss^{-1} A_sm, A_ms A_ss^{-1}) and two
+     * vectors of the moving fields; coarse levels: blocks, inverses, couplings and two
+     * vectors, on 1/4 + 1/16 + ... = 1/3 of the cells in 3D, 1/2 + 1/4 + ... = 1 in x-z. */
+    const double ns = CHS_NF - CHS_ND;
     const double coarse = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? 1.0 / 3.0 : 1.0;
-    bytes += 8.0 * (4.0 * CHS_ND + CHS_NF + CHS_ND);
-    bytes += coarse * 8.0 * (2.0 * CHS_NF * CHS_NF + 6.0 * CHS_ND + 2.0 * CHS_NF);
+    bytes += 8.0 * (4.0 * CHS_ND + CHS_ND);
+    bytes += 8.0 * (CHS_ND * CHS_ND + ns * ns + 2.0 * ns * CHS_ND + 2.0 * CHS_ND);
+    bytes += coarse * 8.0 * (2.0 * CHS_ND * CHS_ND + 8.0 * CHS_ND);
+  } else if (cfg->solver_preconditioner != CHS_PC_NONE) {
+    bytes += 8.0 * CHS_NF * CHS_NF; /* inverse blocks */
   }
   return bytes;
 }

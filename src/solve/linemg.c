@@ -5,23 +5,33 @@
 
 #include "solve/column.h"
 
-enum { NB = CHS_NB, NB2 = CHS_NB2, NLAT = 4, MAXLEV = 40 };
+enum { NB = CHS_NB, ND = CHS_ND, ND2 = CHS_ND * CHS_ND, NLAT = 4, MAXLEV = 40 };
+/* The immobile fields, condensed out of the cycle (at least 1 for array sizes). */
+enum { NS = CHS_NB - CHS_ND, NSA = NS > 0 ? NS : 1 };
+/* Per fine cell, the condensation: G = A_ss^{-1} (NS x NS), H = G A_sm (NS x ND),
+ * E = A_ms G (ND x NS), all row-major. */
+enum { NCOND = NS * NS + 2 * NS * ND };
 enum { XM, XP, YM, YP };
 
+/* Every level's arrays are in column order: cell (i, j, k) at (j nx + i) nz + k. */
 typedef struct {
   int nx, ny, nz;
   size_t ncell;
   double *vol; /* per x index: the summed volume of the fine cells below */
-  /* The operator (level 0 borrows the caller's; coarse levels own theirs). */
-  const double *inv, *up, *down, *lat;
-  double *blk, *own_inv, *own_up, *own_down, *own_lat;
-  double *b, *x; /* coarse levels: right-hand side and solution */
+  /* The operator on the moving fields (level 0 borrows the caller's couplings; coarse
+   * levels own theirs). */
+  const double *up, *down, *lat;
+  double *inv;  /* column factorisation: ND x ND per cell (column.h) */
+  double *blk;  /* coarse levels: the blocks, ND x ND row-major */
+  double *own_up, *own_down, *own_lat;
+  double *b, *x; /* right-hand side and solution, ND per cell */
 } level;
 
 struct chs_linemg {
   int nlev;
   double gamma;
   level L[MAXLEV];
+  double *cond; /* level 0: NCOND per cell */
   /* Level 0's neighbours on other ranks (chs_linemg_set_ghosts). */
   chs_linemg_exchange exchange;
   void *ctx;
@@ -29,11 +39,16 @@ struct chs_linemg {
   int gd[2], ng[2], parity, nbr[NLAT];
 };
 
+static inline size_t cell(const level *v, int i, int j, int k)
+{
+  return ((size_t)j * v->nx + i) * v->nz + k;
+}
+
 static void level_free(level *v)
 {
   free(v->vol);
+  free(v->inv);
   free(v->blk);
-  free(v->own_inv);
   free(v->own_up);
   free(v->own_down);
   free(v->own_lat);
@@ -45,6 +60,7 @@ void chs_linemg_destroy(chs_linemg **pm)
 {
   if (!pm || !*pm) return;
   for (int l = 0; l < (*pm)->nlev; l++) level_free(&(*pm)->L[l]);
+  free((*pm)->cond);
   free(*pm);
   *pm = NULL;
 }
@@ -71,26 +87,34 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
       ok = 0;
       break;
     }
-    if (l == 0)
+    v->inv = malloc(sizeof(double) * ND2 * v->ncell);
+    v->b = malloc(sizeof(double) * ND * v->ncell);
+    v->x = malloc(sizeof(double) * ND * v->ncell);
+    if (!v->inv || !v->b || !v->x) {
+      ok = 0;
+      break;
+    }
+    if (l == 0) {
       memcpy(v->vol, vol, sizeof(double) * nx);
-    else {
+      mg->cond = malloc(sizeof(double) * (NCOND ? NCOND : 1) * v->ncell);
+      if (!mg->cond) {
+        ok = 0;
+        break;
+      }
+    } else {
       const level *f = &mg->L[l - 1];
       for (int I = 0; I < nx; I++) {
         v->vol[I] = 0.0;
         for (int m = 0; m < members(f->nx, I); m++) v->vol[I] += f->vol[first(f->nx, I) + m];
       }
-      v->blk = malloc(sizeof(double) * NB2 * v->ncell);
-      v->own_inv = malloc(sizeof(double) * NB2 * v->ncell);
-      v->own_up = malloc(sizeof(double) * CHS_ND * v->ncell);
-      v->own_down = malloc(sizeof(double) * CHS_ND * v->ncell);
-      v->own_lat = malloc(sizeof(double) * NLAT * CHS_ND * v->ncell);
-      v->b = malloc(sizeof(double) * NB * v->ncell);
-      v->x = malloc(sizeof(double) * NB * v->ncell);
-      if (!v->blk || !v->own_inv || !v->own_up || !v->own_down || !v->own_lat || !v->b || !v->x) {
+      v->blk = malloc(sizeof(double) * ND2 * v->ncell);
+      v->own_up = malloc(sizeof(double) * ND * v->ncell);
+      v->own_down = malloc(sizeof(double) * ND * v->ncell);
+      v->own_lat = malloc(sizeof(double) * NLAT * ND * v->ncell);
+      if (!v->blk || !v->own_up || !v->own_down || !v->own_lat) {
         ok = 0;
         break;
       }
-      v->inv = v->own_inv;
       v->up = v->own_up;
       v->down = v->own_down;
       v->lat = v->own_lat;
@@ -112,41 +136,40 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
 static void coarsen(level *c, const level *f, const double *fblk, double gamma)
 {
   const int nxc = c->nx, nyc = c->ny, nz = c->nz;
-  const size_t fcol = (size_t)f->nx * f->ny, ccol = (size_t)nxc * nyc;
-#pragma omp parallel for collapse(2) schedule(static) if (ccol * nz > 256)
-  for (int k = 0; k < nz; k++)
-    for (int J = 0; J < nyc; J++)
-      for (int I = 0; I < nxc; I++) {
-        const size_t o = (size_t)k * ccol + (size_t)J * nxc + I;
-        double *B = c->blk + o * NB2, *up = c->own_up + o * CHS_ND, *down = c->own_down + o * CHS_ND;
-        double *lat = c->own_lat + o * NLAT * CHS_ND;
-        if (fblk) memset(B, 0, sizeof(double) * NB2);
-        memset(up, 0, sizeof(double) * CHS_ND);
-        memset(down, 0, sizeof(double) * CHS_ND);
-        memset(lat, 0, sizeof(double) * NLAT * CHS_ND);
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)nxc * nyc > 16)
+  for (int J = 0; J < nyc; J++)
+    for (int I = 0; I < nxc; I++)
+      for (int k = 0; k < nz; k++) {
+        const size_t o = cell(c, I, J, k);
+        double *B = c->blk + o * ND2, *up = c->own_up + o * ND, *down = c->own_down + o * ND;
+        double *lat = c->own_lat + o * NLAT * ND;
+        if (fblk) memset(B, 0, sizeof(double) * ND2);
+        memset(up, 0, sizeof(double) * ND);
+        memset(down, 0, sizeof(double) * ND);
+        memset(lat, 0, sizeof(double) * NLAT * ND);
         const int mx = members(f->nx, I), my = members(f->ny, J);
         const int i0 = first(f->nx, I), j0 = first(f->ny, J);
         for (int dj = 0; dj < my; dj++)
           for (int di = 0; di < mx; di++) {
             const int i = i0 + di, j = j0 + dj;
-            const size_t a = (size_t)k * fcol + (size_t)j * f->nx + i;
+            const size_t a = cell(f, i, j, k);
             const double w = f->vol[i] / (c->vol[I] * my);
-            const double *fl = f->lat + a * NLAT * CHS_ND;
+            const double *fl = f->lat + a * NLAT * ND;
             if (fblk)
-              for (int e = 0; e < NB2; e++) B[e] += w * fblk[a * NB2 + e];
-            for (int q = 0; q < CHS_ND; q++) {
-              up[q] += w * f->up[a * CHS_ND + q];
-              down[q] += w * f->down[a * CHS_ND + q];
+              for (int e = 0; e < ND2; e++) B[e] += w * fblk[a * ND2 + e];
+            for (int q = 0; q < ND; q++) {
+              up[q] += w * f->up[a * ND + q];
+              down[q] += w * f->down[a * ND + q];
             }
             /* Is the neighbour in direction d inside this aggregate? */
             const int inside[NLAT] = {di > 0, di + 1 < mx, dj > 0, dj + 1 < my};
             for (int d = 0; d < NLAT; d++)
-              for (int q = 0; q < CHS_ND; q++) {
-                const double g = w * fl[d * CHS_ND + q];
+              for (int q = 0; q < ND; q++) {
+                const double g = w * fl[d * ND + q];
                 if (inside[d])
-                  B[q * NB + q] -= gamma * g; /* an internal coupling joins the diagonal */
+                  B[q * ND + q] -= gamma * g; /* an internal coupling joins the diagonal */
                 else
-                  lat[d * CHS_ND + q] += g;
+                  lat[d * ND + q] += g;
               }
           }
         /* Rediscretise: a coupling over the coarse distance (in fine cells) between the two
@@ -157,9 +180,9 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
                               J + 1 < nyc ? 2.0 / (my + members(f->ny, J + 1)) : 1.0};
         const double s[NLAT] = {sx[0], sx[1], sy[0], sy[1]};
         for (int d = 0; d < NLAT; d++)
-          for (int q = 0; q < CHS_ND; q++) {
-            B[q * NB + q] -= gamma * (1.0 - s[d]) * lat[d * CHS_ND + q];
-            lat[d * CHS_ND + q] *= s[d];
+          for (int q = 0; q < ND; q++) {
+            B[q * ND + q] -= gamma * (1.0 - s[d]) * lat[d * ND + q];
+            lat[d * ND + q] *= s[d];
           }
       }
 }
@@ -172,59 +195,100 @@ static int factor(level *v, double gamma)
 #pragma omp parallel for schedule(static) reduction(| : failed) if (ncol > 16)
   for (size_t col = 0; col < ncol; col++)
     for (int k = 0; k < v->nz; k++) {
-      const size_t c = col + (size_t)k * ncol;
-      double a[NB2];
-      memcpy(a, v->blk + c * NB2, sizeof a);
-      const size_t ic = col * v->nz + k;
-      if (k > 0) chs_column_schur(a, v->inv + (ic - 1) * NB2, v->up + c * CHS_ND, v->down + (c - ncol) * CHS_ND, gamma);
-      if (chs_block_invert(a, v->own_inv + ic * NB2)) failed = 1;
+      const size_t c = col * v->nz + k;
+      double a[ND2];
+      memcpy(a, v->blk + c * ND2, sizeof a);
+      if (k > 0) chs_column_schur_n(ND, a, v->inv + (c - 1) * ND2, v->up + c * ND, v->down + (c - 1) * ND, gamma);
+      if (chs_block_invert_n(ND, a, v->inv + c * ND2)) failed = 1;
     }
   return failed;
 }
 
-void chs_linemg_add_block(chs_linemg *mg, int i, int j, int k, const double *a)
-{
-  if (mg->nlev < 2) return;
-  const level *f = &mg->L[0];
-  level *c = &mg->L[1];
-  const int I = f->nx > 1 ? i / 2 : i, J = f->ny > 1 ? j / 2 : j;
-  const double w = f->vol[i] / (c->vol[I] * members(f->ny, J));
-  double *B = c->blk + (((size_t)k * c->ny + J) * c->nx + I) * NB2;
-  if ((f->nx == 1 || i % 2 == 0) && (f->ny == 1 || j % 2 == 0))
-    for (int e = 0; e < NB2; e++) B[e] = w * a[e]; /* the aggregate's first cell */
-  else
-    for (int e = 0; e < NB2; e++) B[e] += w * a[e];
-}
-
-int chs_linemg_setup(chs_linemg *mg, double gamma, const double *inv, const double *up,
-                     const double *down, const double *lat)
+void chs_linemg_begin(chs_linemg *mg, double gamma, const double *up, const double *down,
+                      const double *lat)
 {
   level *v0 = &mg->L[0];
   mg->gamma = gamma;
-  v0->inv = inv;
   v0->up = up;
   v0->down = down;
   v0->lat = lat;
+}
+
+/* The Schur complement of the immobile fields: with a = [A_mm A_ms; A_sm A_ss] (row-major,
+ * NB x NB), S = A_mm - A_ms A_ss^{-1} A_sm into s (ND x ND row-major), and G, H, E into
+ * cond (see NCOND). Returns nonzero if A_ss is singular. */
+static int condense(const double *a, double *s, double *cond)
+{
+  for (int r = 0; r < ND; r++)
+    for (int c = 0; c < ND; c++) s[r * ND + c] = a[r * NB + c];
+  if (NS == 0) return 0;
+  double ass[NSA * NSA], g[NSA * NSA];
+  for (int r = 0; r < NS; r++)
+    for (int c = 0; c < NS; c++) ass[r * NS + c] = a[(ND + r) * NB + ND + c];
+  if (chs_block_invert_n(NS, ass, g)) return -1;
+  double *G = cond, *H = cond + NS * NS, *E = H + NS * ND;
+  for (int r = 0; r < NS; r++) /* g is column-major */
+    for (int c = 0; c < NS; c++) G[r * NS + c] = g[c * NS + r];
+  for (int r = 0; r < NS; r++)
+    for (int c = 0; c < ND; c++) {
+      double h = 0.0;
+      for (int q = 0; q < NS; q++) h += G[r * NS + q] * a[(ND + q) * NB + c];
+      H[r * ND + c] = h;
+    }
+  for (int r = 0; r < ND; r++)
+    for (int c = 0; c < NS; c++) {
+      double e = 0.0;
+      for (int q = 0; q < NS; q++) e += a[r * NB + ND + q] * G[q * NS + c];
+      E[r * NS + c] = e;
+    }
+  for (int r = 0; r < ND; r++)
+    for (int c = 0; c < ND; c++) {
+      double t = 0.0;
+      for (int q = 0; q < NS; q++) t += E[r * NS + q] * a[(ND + q) * NB + c];
+      s[r * ND + c] -= t;
+    }
+  return 0;
+}
+
+int chs_linemg_add_block(chs_linemg *mg, int i, int j, int k, const double *a)
+{
+  const level *f = &mg->L[0];
+  const size_t c = cell(f, i, j, k);
+  double s[ND2];
+  if (condense(a, s, mg->cond + c * NCOND)) return -1;
+  if (mg->nlev > 1) { /* the first coarse level's block: the volume-weighted sum */
+    level *cl = &mg->L[1];
+    const int I = f->nx > 1 ? i / 2 : i, J = f->ny > 1 ? j / 2 : j;
+    const double w = f->vol[i] / (cl->vol[I] * members(f->ny, J));
+    double *B = cl->blk + cell(cl, I, J, k) * ND2;
+    if ((f->nx == 1 || i % 2 == 0) && (f->ny == 1 || j % 2 == 0))
+      for (int e = 0; e < ND2; e++) B[e] = w * s[e]; /* the aggregate's first cell */
+    else
+      for (int e = 0; e < ND2; e++) B[e] += w * s[e];
+  }
+  if (k > 0) chs_column_schur_n(ND, s, f->inv + (c - 1) * ND2, f->up + c * ND, f->down + (c - 1) * ND, mg->gamma);
+  return chs_block_invert_n(ND, s, f->inv + c * ND2);
+}
+
+int chs_linemg_finish(chs_linemg *mg)
+{
   int failed = 0;
   for (int l = 1; l < mg->nlev && !failed; l++) {
-    coarsen(&mg->L[l], &mg->L[l - 1], l == 1 ? NULL : mg->L[l - 1].blk, gamma);
-    failed = factor(&mg->L[l], gamma);
+    coarsen(&mg->L[l], &mg->L[l - 1], l == 1 ? NULL : mg->L[l - 1].blk, mg->gamma);
+    failed = factor(&mg->L[l], mg->gamma);
   }
   return failed;
 }
 
-/* sum over the lateral neighbours of lat * x for moving field f of cell c = (i, j, k):
+/* sum over the lateral neighbours of lat * x for the moving fields of cell c = (i, j, k):
  * neighbours on this rank from x; at level 0, those on other ranks from the ghosts. */
-static inline double lateral_sum(const chs_linemg *mg, const level *v, const double *x, size_t c,
-                                 int i, int j, int k, int f)
+static inline void lateral_sum(const chs_linemg *mg, const level *v, const double *x, size_t c,
+                               int i, int j, int k, double s[ND])
 {
-  const double *l = v->lat + c * NLAT * CHS_ND;
-  const long sx = 1, sy = v->nx;
-  double s = 0.0;
-  if (i > 0) s += l[XM * CHS_ND + f] * x[(c - sx) * NB + f];
-  if (i + 1 < v->nx) s += l[XP * CHS_ND + f] * x[(c + sx) * NB + f];
-  if (j > 0) s += l[YM * CHS_ND + f] * x[(c - sy) * NB + f];
-  if (j + 1 < v->ny) s += l[YP * CHS_ND + f] * x[(c + sy) * NB + f];
+  const double *l = v->lat + c * NLAT * ND;
+  const size_t sx = (size_t)v->nz, sy = (size_t)v->nx * v->nz;
+  const double *nb[NLAT] = {i > 0 ? x + (c - sx) * ND : NULL, i + 1 < v->nx ? x + (c + sx) * ND : NULL,
+                            j > 0 ? x + (c - sy) * ND : NULL, j + 1 < v->ny ? x + (c + sy) * ND : NULL};
   if (v == &mg->L[0] && mg->ghost) {
     const int edge[NLAT] = {i == 0, i + 1 == v->nx, j == 0, j + 1 == v->ny};
     const int di[NLAT] = {-1, 1, 0, 0}, dj[NLAT] = {0, 0, -1, 1};
@@ -232,10 +296,13 @@ static inline double lateral_sum(const chs_linemg *mg, const level *v, const dou
       if (edge[d] && mg->nbr[d]) {
         const size_t gi = ((size_t)k * mg->gd[1] + (size_t)(j + dj[d] + mg->ng[1])) * mg->gd[0] +
                           (size_t)(i + di[d] + mg->ng[0]);
-        s += l[d * CHS_ND + f] * mg->ghost[gi * CHS_ND + f];
+        nb[d] = mg->ghost + gi * ND;
       }
   }
-  return s;
+  for (int f = 0; f < ND; f++) s[f] = 0.0;
+  for (int d = 0; d < NLAT; d++)
+    if (nb[d])
+      for (int f = 0; f < ND; f++) s[f] += l[d * ND + f] * nb[d][f];
 }
 
 /* One colour's line solves: every column (i, j) with (i + j) mod 2 = colour gets
@@ -254,44 +321,48 @@ static void sweep(const chs_linemg *mg, const level *v, const double *b, double 
     for (int h = 0; h < half; h++) {
       const int i = 2 * h + ((j + shift) & 1);
       if (i >= nx) continue;
-      const size_t col = (size_t)j * nx + i;
-      for (int k = 0; k < nz; k++) {
-        const size_t c = col + (size_t)k * ncol;
-        for (int f = 0; f < NB; f++) x[c * NB + f] = b[c * NB + f];
-        if (first) continue;
-        for (int f = 0; f < CHS_ND; f++) x[c * NB + f] += gamma * lateral_sum(mg, v, x, c, i, j, k, f);
-      }
-      chs_column_solve(v->inv + col * nz * NB2, v->up, v->down, gamma, col, ncol, nz, 1, x, x);
+      const size_t c0 = cell(v, i, j, 0);
+      double *xc = x + c0 * ND;
+      const double *bc = b + c0 * ND;
+      if (first)
+        memcpy(xc, bc, sizeof(double) * ND * nz);
+      else
+        for (int k = 0; k < nz; k++) {
+          double s[ND];
+          lateral_sum(mg, v, x, c0 + k, i, j, k, s);
+          for (int f = 0; f < ND; f++) xc[k * ND + f] = bc[k * ND + f] + gamma * s[f];
+        }
+      chs_column_solve_n(ND, v->inv + c0 * ND2, v->up + c0 * ND, v->down + c0 * ND, gamma, c0, 1, nz, 1, x, x);
     }
 }
 
 /* The coarse right-hand side: the volume-weighted residual of level f after a sweep of
  * colour 0 then 1 from zero. Colour-1 columns were solved last, so their residual is 0;
- * a colour-0 column's is gamma * lateral couplings * (the colour-1 neighbours' new values)
- * on the moving fields, 0 on the others. */
+ * a colour-0 column's is gamma * lateral couplings * (the colour-1 neighbours' new values). */
 static void restrict_residual(const chs_linemg *mg, const level *f, level *c, const double *x)
 {
   const int nx = f->nx, ny = f->ny, nz = f->nz, nxc = c->nx, nyc = c->ny;
-  const size_t fcol = (size_t)nx * ny, ccol = (size_t)nxc * nyc;
   const double gamma = mg->gamma;
   const int parity = f == &mg->L[0] ? mg->parity : 0;
   if (f == &mg->L[0] && mg->exchange) mg->exchange(mg->ctx, x);
-#pragma omp parallel for collapse(2) schedule(static) if (ccol * nz > 256)
-  for (int k = 0; k < nz; k++)
-    for (int J = 0; J < nyc; J++)
-      for (int I = 0; I < nxc; I++) {
-        double *bc = c->b + ((size_t)k * ccol + (size_t)J * nxc + I) * NB;
-        for (int q = 0; q < NB; q++) bc[q] = 0.0;
-        const int mx = members(nx, I), my = members(ny, J), i0 = first(nx, I), j0 = first(ny, J);
-        for (int dj = 0; dj < my; dj++)
-          for (int di = 0; di < mx; di++) {
-            const int i = i0 + di, j = j0 + dj;
-            if ((i + j + parity) & 1) continue;
-            const size_t a = (size_t)k * fcol + (size_t)j * nx + i;
-            const double w = gamma * f->vol[i] / (c->vol[I] * my);
-            for (int q = 0; q < CHS_ND; q++) bc[q] += w * lateral_sum(mg, f, x, a, i, j, k, q);
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)nxc * nyc > 16)
+  for (int J = 0; J < nyc; J++)
+    for (int I = 0; I < nxc; I++) {
+      double *bc = c->b + cell(c, I, J, 0) * ND;
+      memset(bc, 0, sizeof(double) * ND * nz);
+      const int mx = members(nx, I), my = members(ny, J), i0 = first(nx, I), j0 = first(ny, J);
+      for (int dj = 0; dj < my; dj++)
+        for (int di = 0; di < mx; di++) {
+          const int i = i0 + di, j = j0 + dj;
+          if ((i + j + parity) & 1) continue;
+          const double w = gamma * f->vol[i] / (c->vol[I] * my);
+          for (int k = 0; k < nz; k++) {
+            double s[ND];
+            lateral_sum(mg, f, x, cell(f, i, j, k), i, j, k, s);
+            for (int q = 0; q < ND; q++) bc[k * ND + q] += w * s[q];
           }
-      }
+        }
+    }
 }
 
 /* Interpolation weights along one axis for fine index i of n: the aggregate I and the
@@ -320,22 +391,19 @@ static inline void interp(int n, int nc, int i, int *I, int *In, double *w)
 static void prolong_add(const level *c, const level *f, double *x)
 {
   const int nx = f->nx, ny = f->ny, nz = f->nz, nxc = c->nx;
-  const size_t fcol = (size_t)nx * ny, ccol = (size_t)nxc * c->ny;
-#pragma omp parallel for collapse(2) schedule(static) if (fcol * nz > 256)
-  for (int k = 0; k < nz; k++)
-    for (int j = 0; j < ny; j++)
-      for (int i = 0; i < nx; i++) {
-        int I, In, J, Jn;
-        double wx, wy;
-        interp(nx, nxc, i, &I, &In, &wx);
-        interp(ny, c->ny, j, &J, &Jn, &wy);
-        const double *base = c->x + (size_t)k * ccol * NB;
-        const double *x00 = base + ((size_t)J * nxc + I) * NB, *x10 = base + ((size_t)J * nxc + In) * NB;
-        const double *x01 = base + ((size_t)Jn * nxc + I) * NB, *x11 = base + ((size_t)Jn * nxc + In) * NB;
-        const double w00 = wx * wy, w10 = (1 - wx) * wy, w01 = wx * (1 - wy), w11 = (1 - wx) * (1 - wy);
-        double *xf = x + ((size_t)k * fcol + (size_t)j * nx + i) * NB;
-        for (int q = 0; q < NB; q++) xf[q] += w00 * x00[q] + w10 * x10[q] + w01 * x01[q] + w11 * x11[q];
-      }
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)nx * ny > 16)
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++) {
+      int I, In, J, Jn;
+      double wx, wy;
+      interp(nx, nxc, i, &I, &In, &wx);
+      interp(ny, c->ny, j, &J, &Jn, &wy);
+      const double *x00 = c->x + cell(c, I, J, 0) * ND, *x10 = c->x + cell(c, In, J, 0) * ND;
+      const double *x01 = c->x + cell(c, I, Jn, 0) * ND, *x11 = c->x + cell(c, In, Jn, 0) * ND;
+      const double w00 = wx * wy, w10 = (1 - wx) * wy, w01 = wx * (1 - wy), w11 = (1 - wx) * (1 - wy);
+      double *xf = x + cell(f, i, j, 0) * ND;
+      for (int e = 0; e < nz * ND; e++) xf[e] += w00 * x00[e] + w10 * x10[e] + w01 * x01[e] + w11 * x11[e];
+    }
 }
 
 static void vcycle(const chs_linemg *mg, int l, const double *b, double *x)
@@ -345,7 +413,7 @@ static void vcycle(const chs_linemg *mg, int l, const double *b, double *x)
   /* One column: exact, unless it is a fine level with neighbour ranks, which must take part
    * in every halo exchange the other ranks' cycles make. */
   if (l + 1 == mg->nlev && v->nx * v->ny == 1 && !(l == 0 && mg->exchange)) {
-    chs_column_solve(v->inv, v->up, v->down, gamma, 0, 1, v->nz, 1, b, x);
+    chs_column_solve_n(ND, v->inv, v->up, v->down, gamma, 0, 1, v->nz, 1, b, x);
     return;
   }
   sweep(mg, v, b, x, 0, 1);
@@ -377,7 +445,42 @@ void chs_linemg_set_ghosts(chs_linemg *mg, chs_linemg_exchange exchange, void *c
   for (int d = 0; d < NLAT; d++) mg->nbr[d] = neighbour[d];
 }
 
+/* The immobile fields in and out of the cycle, cell by cell: b_m = r_m - E r_s before it,
+ * z_s = G r_s - H x_m after (r and z in the owned order, cell (i, j, k) at
+ * (k ny + j) nx + i, CHS_NB values each; level 0 in column order). */
 void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
 {
-  vcycle(mg, 0, r, z);
+  const level *v = &mg->L[0];
+  const int nx = v->nx, ny = v->ny, nz = v->nz;
+  const size_t plane = (size_t)nx * ny;
+#pragma omp parallel for collapse(2) schedule(static) if (plane > 16)
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      for (int k = 0; k < nz; k++) {
+        const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
+        const double *ro = r + o * NB, *E = mg->cond + c * NCOND + NS * NS + NS * ND;
+        double *bc = v->b + c * ND;
+        for (int f = 0; f < ND; f++) {
+          double t = ro[f];
+          for (int q = 0; q < NS; q++) t -= E[f * NS + q] * ro[ND + q];
+          bc[f] = t;
+        }
+      }
+  vcycle(mg, 0, v->b, v->x);
+#pragma omp parallel for collapse(2) schedule(static) if (plane > 16)
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      for (int k = 0; k < nz; k++) {
+        const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
+        const double *G = mg->cond + c * NCOND, *H = G + NS * NS, *xc = v->x + c * ND;
+        double rs[NSA];
+        for (int q = 0; q < NS; q++) rs[q] = r[o * NB + ND + q]; /* r may be z */
+        for (int q = 0; q < NS; q++) {
+          double t = 0.0;
+          for (int e = 0; e < NS; e++) t += G[q * NS + e] * rs[e];
+          for (int f = 0; f < ND; f++) t -= H[q * ND + f] * xc[f];
+          z[o * NB + ND + q] = t;
+        }
+        for (int f = 0; f < ND; f++) z[o * NB + f] = xc[f];
+      }
 }

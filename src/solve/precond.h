@@ -9,7 +9,8 @@
  *           gamma L_lat z, and z += M^{-1} gamma L_lat z with M one multigrid V-cycle (hypre
  *           PFMG, src/solve/mg.c) per diffusing field on I - gamma (L_f + J_ff).
  *   multigrid (the default): one V-cycle of the line multigrid (src/solve/linemg.c) on the
- *           whole operator, the column solves as its smoother, lateral coarsening.
+ *           whole operator, the column solves as its smoother, lateral coarsening; the
+ *           immobile fields condensed out of the cycle cell by cell (exactly).
  * Columns are never split across ranks, so block and column are independent of the
  * decomposition; mg and multigrid are not (hypre works on the rank boxes, the multigrid's
  * coarse levels on each rank's columns). */

@@ -530,7 +530,7 @@ static void robin_transient(int geometry, const int n[NLEV])
       }
       for (int f = 0; f < CHS_NF; f++) atol[c * CHS_NF + f] = 1e-13;
     }
-    chs_transport_linearize(tp, g, m.D, m.diag, m.up, m.down, NULL);
+    chs_transport_linearize(tp, g, m.D, 0, m.diag, m.up, m.down, NULL);
 
     chs_ode ode = {
         .nlocal = (long)(nl * CHS_NF),
@@ -654,7 +654,7 @@ static void robin_steady(int geometry, const int n[NLEV])
       size_t c = chs_grid_ghosted(g, i, j, k);
       for (int t = 0; t < NT; t++) s.D[c * CHS_ND + tested[t]] = fn_D(&dom, tested[t], dscale[t], X, Y, Z).v;
     }
-    chs_transport_linearize(tp, g, s.D, diag, up, down, NULL);
+    chs_transport_linearize(tp, g, s.D, 0, diag, up, down, NULL);
     for (int t = 0; t < NT; t++) {
       s.f = tested[t];
       /* b = apply(0) (the Robin forcing), exact solution and right-hand side */
