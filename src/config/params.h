@@ -98,7 +98,7 @@
     "block = pointwise reaction blocks + diffusion diagonal; column = block-tridiagonal in depth; " \
     "mg = column, then a per-field multigrid (hypre PFMG) correction for the lateral diffusion; "  \
     "multigrid = one V-cycle on all fields at once, depth-column smoother, lateral coarsening")    \
-  I(solver, krylov_dim, "15", 1, 500, "GMRES Krylov subspace size (no restarts: a solve that needs more fails and the step shrinks)")                                \
+  I(solver, krylov_dim, "15", 1, 500, "GMRES Krylov subspace size (restarted up to 3 times; each vector costs one state of memory)")                                \
   /* ---- tissue (models/base.ini) ---- */                                                         \
   R(tissue, thickness, CHS_FROM_MODEL, 0.01, 100, "mm", "cartilage thickness H")                   \
   R(tissue, c0, CHS_FROM_MODEL, 1, 1e6, "cells/mm^3", "native chondrocyte density")                \

@@ -13,11 +13,12 @@ double chs_memory_cells(const chs_config *cfg)
 double chs_memory_per_cell(const chs_config *cfg)
 {
   /* Vectors of CHS_NF doubles per cell. */
-  double vectors = 2.0                                /* state y, tolerances atol */
+  double vectors = 1.0                                /* the run's state y (the tolerances are
+                                                       * built in it and freed once CVODE has them) */
                    + 1.0                              /* the model's ghosted copy of the state */
                    + (cfg->solver_max_order + 1.0)    /* CVODE's Nordsieck history */
-                   + 8.0                              /* CVODE work: ewt, acor, tempv, ftemp, vtemp1-3, y */
-                   + 2.0                              /* the integrator's own local and atol vectors */
+                   + 8.0                              /* CVODE work: ewt, acor, tempv, ftemp, vtemp1-3, atol */
+                   + 1.0                              /* the integrator's state vector */
                    + (cfg->solver_krylov_dim + 1.0)   /* GMRES basis */
                    + 4.0                              /* GMRES and CVLS work vectors */
                    + 1.0;                             /* an output step's buffer */

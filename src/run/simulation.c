@@ -326,6 +326,8 @@ static chs_status time_loop(run_state *rs, double wall0)
       .max_step = cfg->solver_max_step,
   };
   CHS_CHECK(chs_integrator_create(&ode, t, rs->y, &rs->it));
+  free(rs->atol); /* the integrator has copied the tolerances */
+  rs->atol = NULL;
   if (ck) {
     /* The counters go on; starting afresh where the old run did not is one more restart. */
     chs_solver_stats earlier = ck->stats;

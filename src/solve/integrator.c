@@ -153,6 +153,10 @@ chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0
     goto fail;
   }
   CHS_TRY(st, configure(it, t0), fail);
+  /* CVODE keeps its own copy of the tolerances: one state-sized vector less. */
+  N_VDestroy(it->atol);
+  it->atol = NULL;
+  it->ode.atol = NULL;
   *out = it;
   return CHS_OK;
 fail:

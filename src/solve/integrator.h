@@ -13,7 +13,7 @@ typedef struct {
   /* Optional preconditioner for (I - gamma J): setup returns nonzero if it failed. */
   int (*psetup)(double t, const double *y, double gamma, void *ctx);
   void (*psolve)(const double *r, double *z, void *ctx);
-  const double *atol; /* per entry, local */
+  const double *atol; /* per entry, local; read only by chs_integrator_create */
   double rtol;
   int max_order, krylov_dim;
   double linear_tolerance; /* GMRES tolerance relative to the Newton tolerance */

@@ -453,10 +453,11 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
   const level *v = &mg->L[0];
   const int nx = v->nx, ny = v->ny, nz = v->nz;
   const size_t plane = (size_t)nx * ny;
+  /* In r's order: its cells stream, level 0's are read and written a few lines per cell. */
 #pragma omp parallel for collapse(2) schedule(static) if (plane > 16)
-  for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++)
-      for (int k = 0; k < nz; k++) {
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
         const double *ro = r + o * NB, *E = mg->cond + c * NCOND + NS * NS + NS * ND;
         double *bc = v->b + c * ND;
@@ -468,9 +469,9 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
       }
   vcycle(mg, 0, v->b, v->x);
 #pragma omp parallel for collapse(2) schedule(static) if (plane > 16)
-  for (int j = 0; j < ny; j++)
-    for (int i = 0; i < nx; i++)
-      for (int k = 0; k < nz; k++) {
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
         const double *G = mg->cond + c * NCOND, *H = G + NS * NS, *xc = v->x + c * ND;
         double rs[NSA];
