@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "model/fields.h"
+#include "solve/column.h"
 
 double chs_memory_cells(const chs_config *cfg)
 {
@@ -35,10 +36,11 @@ double chs_memory_per_cell(const chs_config *cfg)
     const double ns = CHS_NF - CHS_ND;
     const double coarse = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? 1.0 / 3.0 : 1.0;
     bytes += 8.0 * (4.0 * CHS_ND + CHS_ND);
-    bytes += 8.0 * (CHS_ND * CHS_ND + ns * ns + 2.0 * ns * CHS_ND + 2.0 * CHS_ND);
-    bytes += coarse * 8.0 * (2.0 * CHS_ND * CHS_ND + 8.0 * CHS_ND);
+    const double pc = sizeof(chs_pcreal);
+    bytes += pc * (CHS_ND * CHS_ND + ns * ns + 2.0 * ns * CHS_ND) + 8.0 * 2.0 * CHS_ND;
+    bytes += coarse * ((8.0 + pc) * CHS_ND * CHS_ND + 8.0 * 8.0 * CHS_ND);
   } else if (cfg->solver_preconditioner != CHS_PC_NONE) {
-    bytes += 8.0 * CHS_NF * CHS_NF; /* inverse blocks */
+    bytes += sizeof(chs_pcreal) * CHS_NF * CHS_NF; /* inverse blocks */
   }
   return bytes;
 }

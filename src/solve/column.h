@@ -17,11 +17,16 @@
 
 enum { CHS_NB = CHS_NF, CHS_NB2 = CHS_NF * CHS_NF };
 
-/* inv = a^{-1} for an n x n block (n = CHS_NB, or CHS_ND for the multigrid's condensed
- * blocks) by Gauss-Jordan with partial pivoting (set-up only), stored column-major
- * (inv[c * n + r] = element (r, c)) so that applying it is a sequence of contiguous axpys,
- * which vectorise. a (row-major) is destroyed. Returns -1 if a is singular. */
-static inline int chs_block_invert_n(int n, double *a, double *out)
+/* The stored inverses are single precision: a preconditioner needs a few digits, and half
+ * the bytes are half the memory traffic of a solve and half the largest array of the
+ * preconditioners. Arithmetic stays double. */
+typedef float chs_pcreal;
+
+/* out = a^{-1} for an n x n block (n <= CHS_NB) by Gauss-Jordan with partial pivoting
+ * (set-up only), column-major (out[c * n + r] = element (r, c)) so that applying it is a
+ * sequence of contiguous axpys, which vectorise. a (row-major) is destroyed. Returns -1 if a
+ * is singular. */
+static inline int chs_block_inverse(int n, double *a, double *out)
 {
   double inv[CHS_NB2];
   for (int r = 0; r < n; r++)
@@ -62,12 +67,20 @@ static inline int chs_block_invert_n(int n, double *a, double *out)
     for (int c = 0; c < n; c++) out[c * n + r] = inv[r * n + c];
   return 0;
 }
-static inline int chs_block_invert(double *a, double *out) { return chs_block_invert_n(CHS_NB, a, out); }
+/* The same, stored (n = CHS_NB, or CHS_ND for the multigrid's condensed blocks). */
+static inline int chs_block_invert_n(int n, double *a, chs_pcreal *out)
+{
+  double t[CHS_NB2];
+  if (chs_block_inverse(n, a, t)) return -1;
+  for (int e = 0; e < n * n; e++) out[e] = (chs_pcreal)t[e];
+  return 0;
+}
+static inline int chs_block_invert(double *a, chs_pcreal *out) { return chs_block_invert_n(CHS_NB, a, out); }
 
 /* Schur update of B_k (in a, n x n row-major, the moving fields first) by the cell above
  * (inv_prev, n x n column-major), before it is inverted:
  * B_k -= L_k B'^{-1}_{k-1} U_{k-1}, with L and U diagonal on the moving fields. */
-static inline void chs_column_schur_n(int n, double *restrict a, const double *restrict inv_prev,
+static inline void chs_column_schur_n(int n, double *restrict a, const chs_pcreal *restrict inv_prev,
                                       const double *restrict up, const double *restrict down_prev,
                                       double gamma)
 {
@@ -76,7 +89,7 @@ static inline void chs_column_schur_n(int n, double *restrict a, const double *r
     for (int a2 = 0; a2 < CHS_ND; a2++) a[a2 * n + b] -= gamma * up[a2] * inv_prev[b * n + a2] * ub;
   }
 }
-static inline void chs_column_schur(double *restrict a, const double *restrict inv_prev,
+static inline void chs_column_schur(double *restrict a, const chs_pcreal *restrict inv_prev,
                                     const double *restrict up, const double *restrict down_prev,
                                     double gamma)
 {
@@ -89,7 +102,7 @@ static inline void chs_column_schur(double *restrict a, const double *restrict i
  * (arrays a plane apart per cell defeated the prefetcher). Cell k's values in r and z are at
  * (base + k * stride) * n. With coupled = 0 the vertical couplings are ignored (pointwise
  * blocks). */
-static inline void chs_column_solve_n(int n, const double *restrict inv, const double *restrict up,
+static inline void chs_column_solve_n(int n, const chs_pcreal *restrict inv, const double *restrict up,
                                       const double *restrict down, double gamma, size_t base,
                                       size_t stride, int nz, int coupled, const double *r, double *z)
 {
@@ -103,7 +116,7 @@ static inline void chs_column_solve_n(int n, const double *restrict inv, const d
     for (int f = 0; f < n; f++) rk[f] = r[c * n + f];
     if (coupled && k > 0)
       for (int f = 0; f < CHS_ND; f++) rk[f] += gamma * up[(size_t)k * CHS_ND + f] * wprev[f];
-    const double *M = inv + (size_t)k * n2;
+    const chs_pcreal *M = inv + (size_t)k * n2;
     double s[CHS_NB] = {0};
     for (int q = 0; q < n; q++)
       for (int row = 0; row < n; row++) s[row] += M[q * n + row] * rk[q];
@@ -115,7 +128,7 @@ static inline void chs_column_solve_n(int n, const double *restrict inv, const d
     const size_t c = base + (size_t)k * stride, below = c + stride;
     double t[CHS_ND];
     for (int f = 0; f < CHS_ND; f++) t[f] = gamma * down[(size_t)k * CHS_ND + f] * z[below * n + f];
-    const double *M = inv + (size_t)k * n2;
+    const chs_pcreal *M = inv + (size_t)k * n2;
     double s[CHS_NB] = {0};
     for (int q = 0; q < CHS_ND; q++)
       for (int row = 0; row < n; row++) s[row] += M[q * n + row] * t[q];

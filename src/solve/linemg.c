@@ -21,7 +21,7 @@ typedef struct {
   /* The operator on the moving fields (level 0 borrows the caller's couplings; coarse
    * levels own theirs). */
   const double *up, *down, *lat;
-  double *inv;  /* column factorisation: ND x ND per cell (column.h) */
+  chs_pcreal *inv; /* column factorisation: ND x ND per cell (column.h) */
   double *blk;  /* coarse levels: the blocks, ND x ND row-major */
   double *own_up, *own_down, *own_lat;
   double *b, *x; /* right-hand side and solution, ND per cell */
@@ -31,7 +31,7 @@ struct chs_linemg {
   int nlev;
   double gamma;
   level L[MAXLEV];
-  double *cond; /* level 0: NCOND per cell */
+  chs_pcreal *cond; /* level 0: NCOND per cell */
   /* Level 0's neighbours on other ranks (chs_linemg_set_ghosts). */
   chs_linemg_exchange exchange;
   void *ctx;
@@ -87,7 +87,7 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
       ok = 0;
       break;
     }
-    v->inv = malloc(sizeof(double) * ND2 * v->ncell);
+    v->inv = malloc(sizeof(chs_pcreal) * ND2 * v->ncell);
     v->b = malloc(sizeof(double) * ND * v->ncell);
     v->x = malloc(sizeof(double) * ND * v->ncell);
     if (!v->inv || !v->b || !v->x) {
@@ -96,7 +96,7 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
     }
     if (l == 0) {
       memcpy(v->vol, vol, sizeof(double) * nx);
-      mg->cond = malloc(sizeof(double) * (NCOND ? NCOND : 1) * v->ncell);
+      mg->cond = malloc(sizeof(chs_pcreal) * (NCOND ? NCOND : 1) * v->ncell);
       if (!mg->cond) {
         ok = 0;
         break;
@@ -217,16 +217,15 @@ void chs_linemg_begin(chs_linemg *mg, double gamma, const double *up, const doub
 /* The Schur complement of the immobile fields: with a = [A_mm A_ms; A_sm A_ss] (row-major,
  * NB x NB), S = A_mm - A_ms A_ss^{-1} A_sm into s (ND x ND row-major), and G, H, E into
  * cond (see NCOND). Returns nonzero if A_ss is singular. */
-static int condense(const double *a, double *s, double *cond)
+static int condense(const double *a, double *s, chs_pcreal *cond)
 {
   for (int r = 0; r < ND; r++)
     for (int c = 0; c < ND; c++) s[r * ND + c] = a[r * NB + c];
   if (NS == 0) return 0;
-  double ass[NSA * NSA], g[NSA * NSA];
+  double ass[NSA * NSA], g[NSA * NSA], G[NSA * NSA], H[NSA * ND], E[ND * NSA];
   for (int r = 0; r < NS; r++)
     for (int c = 0; c < NS; c++) ass[r * NS + c] = a[(ND + r) * NB + ND + c];
-  if (chs_block_invert_n(NS, ass, g)) return -1;
-  double *G = cond, *H = cond + NS * NS, *E = H + NS * ND;
+  if (chs_block_inverse(NS, ass, g)) return -1;
   for (int r = 0; r < NS; r++) /* g is column-major */
     for (int c = 0; c < NS; c++) G[r * NS + c] = g[c * NS + r];
   for (int r = 0; r < NS; r++)
@@ -247,6 +246,9 @@ static int condense(const double *a, double *s, double *cond)
       for (int q = 0; q < NS; q++) t += E[r * NS + q] * a[(ND + q) * NB + c];
       s[r * ND + c] -= t;
     }
+  for (int e = 0; e < NS * NS; e++) cond[e] = (chs_pcreal)G[e];
+  for (int e = 0; e < NS * ND; e++) cond[NS * NS + e] = (chs_pcreal)H[e];
+  for (int e = 0; e < ND * NS; e++) cond[NS * NS + NS * ND + e] = (chs_pcreal)E[e];
   return 0;
 }
 
@@ -459,7 +461,8 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
-        const double *ro = r + o * NB, *E = mg->cond + c * NCOND + NS * NS + NS * ND;
+        const double *ro = r + o * NB;
+        const chs_pcreal *E = mg->cond + c * NCOND + NS * NS + NS * ND;
         double *bc = v->b + c * ND;
         for (int f = 0; f < ND; f++) {
           double t = ro[f];
@@ -473,7 +476,8 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
-        const double *G = mg->cond + c * NCOND, *H = G + NS * NS, *xc = v->x + c * ND;
+        const chs_pcreal *G = mg->cond + c * NCOND, *H = G + NS * NS;
+        const double *xc = v->x + c * ND;
         double rs[NSA];
         for (int q = 0; q < NS; q++) rs[q] = r[o * NB + ND + q]; /* r may be z */
         for (int q = 0; q < NS; q++) {

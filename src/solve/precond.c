@@ -13,7 +13,7 @@ struct chs_precond {
   int kind;
   double gamma;
   /* Per owned cell, in column order (chs_grid_by_column: the column solves stream them): */
-  double *inv;  /* block and column: the (Schur-updated) diagonal block's inverse (column.h) */
+  chs_pcreal *inv; /* block and column: the (Schur-updated) diagonal block's inverse (column.h) */
   double *up, *down, *diag; /* CHS_ND each: vertical couplings, diffusion diagonal */
   double pool_inv[CHS_NPOOL];   /* rank 0: 1 / (1 - gamma dP'/dP), the pools' diagonal */
   /* mg only */
@@ -56,7 +56,7 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   chs_precond *p = calloc(1, sizeof *p);
   size_t n = m->grid->nlocal;
   if (p) {
-    p->inv = kind == CHS_PC_MULTIGRID ? NULL : malloc(sizeof(double) * NB2 * n);
+    p->inv = kind == CHS_PC_MULTIGRID ? NULL : malloc(sizeof(chs_pcreal) * NB2 * n);
     p->up = malloc(sizeof(double) * CHS_ND * n);
     p->down = malloc(sizeof(double) * CHS_ND * n);
     p->diag = malloc(sizeof(double) * CHS_ND * n);

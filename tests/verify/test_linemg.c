@@ -10,7 +10,12 @@
  *    0.25, 0.26 (3D, n^2 columns, n = 8..32);
  *  - grow by at most 1.4x per 2x lateral refinement (measured at most 1.36, from 25 to 51
  *    odd; the axisymmetric growth falls 1.21, 1.09, 1.03).
- * And on a single column the cycle is the exact column solve (residual at round-off).
+ * And on a single column the cycle is the exact column solve, up to the single-precision
+ * storage of the inverses (column.h): the residual falls by 1.1e-5 in one cycle (1.4e-13
+ * when they were stored in double; without the Schur update, or without the condensation's
+ * correction, the residual grows: 1.18, 1.16),
+ * asserted at most 1e-4. The immobile fields are condensed out of the cycle: field ND
+ * (immobile) consumes and feeds field 0, so a wrong condensation shows here too.
  * Mutations these catch: without the rediscretisation scale of the coarse lateral couplings
  * (plain Galerkin) the factors are 0.71-0.84; with piecewise-constant instead of linear
  * interpolation they grow 0.30, 0.36, 0.60, 0.70 (axisymmetric). */
@@ -159,7 +164,7 @@ Test(linemg, one_column_is_exact)
   double first;
   factor(1, 1, 24, 0, 3.0, &first);
   cr_log_info("one column: first cycle reduces the residual by %.3g", first);
-  cr_assert(first < 1e-12, "one column: the cycle should be the exact column solve (reduction %.3g)", first);
+  cr_assert(first < 1e-4, "one column: the cycle should be the exact column solve (reduction %.3g)", first);
 }
 
 static void refinement(const char *what, const int *sizes, int nsizes, int three_d, int axi, int nz)
