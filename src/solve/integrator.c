@@ -144,10 +144,11 @@ chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0
     goto fail;
   }
   /* Restarts: the multigrid needs fewer iterations than the Krylov size; the weaker
-   * preconditioners (column, block) need 14-18, and without a restart a solve that runs out
-   * of vectors fails and CVODE shrinks the step (the default scenario's first 180 days with
-   * the column preconditioner and Krylov size 15: 809 steps, 10.6 CPU s without restarts,
-   * 256 steps, 3.2 s with them; the multigrid's run is the same with or without). */
+   * preconditioners need 14-19 (column) and 29 (block), and without a restart a solve that
+   * runs out of vectors fails and CVODE shrinks the step (the default scenario's first 180
+   * days with Krylov size 15: column 809 steps, 10.6 CPU s without restarts, about 250
+   * steps, 3-4 s with them; block 7556 steps without, 258 with; the multigrid's run is the
+   * same with or without). */
   if (SUNLinSol_SPGMRSetMaxRestarts(it->ls, 3)) {
     st = chs_error(CHS_ERR_SOLVER, "SUNLinSol_SPGMRSetMaxRestarts failed");
     goto fail;
