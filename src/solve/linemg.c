@@ -8,9 +8,9 @@
 enum { NB = CHS_NB, ND = CHS_ND, ND2 = CHS_ND * CHS_ND, NLAT = 4, MAXLEV = 40 };
 /* The immobile fields, condensed out of the cycle (at least 1 for array sizes). */
 enum { NS = CHS_NB - CHS_ND, NSA = NS > 0 ? NS : 1 };
-/* Per fine cell, the condensation: G = A_ss^{-1} (NS x NS), H = G A_sm (NS x ND),
- * E = A_ms G (ND x NS), all row-major. */
-enum { NCOND = NS * NS + 2 * NS * ND };
+/* Per fine cell, the condensation at these offsets: G = A_ss^{-1} (NS x NS), H = G A_sm
+ * (NS x ND), E = A_ms G (ND x NS), all row-major. */
+enum { COND_G = 0, COND_H = NS * NS, COND_E = COND_H + NS * ND, NCOND = COND_E + ND * NS };
 enum { XM, XP, YM, YP };
 
 /* Every level's arrays are in column order: cell (i, j, k) at (j nx + i) nz + k. */
@@ -246,9 +246,9 @@ static int condense(const double *a, double *s, chs_pcreal *cond)
       for (int q = 0; q < NS; q++) t += E[r * NS + q] * a[(ND + q) * NB + c];
       s[r * ND + c] -= t;
     }
-  for (int e = 0; e < NS * NS; e++) cond[e] = (chs_pcreal)G[e];
-  for (int e = 0; e < NS * ND; e++) cond[NS * NS + e] = (chs_pcreal)H[e];
-  for (int e = 0; e < ND * NS; e++) cond[NS * NS + NS * ND + e] = (chs_pcreal)E[e];
+  for (int e = 0; e < NS * NS; e++) cond[COND_G + e] = (chs_pcreal)G[e];
+  for (int e = 0; e < NS * ND; e++) cond[COND_H + e] = (chs_pcreal)H[e];
+  for (int e = 0; e < ND * NS; e++) cond[COND_E + e] = (chs_pcreal)E[e];
   return 0;
 }
 
@@ -462,7 +462,7 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
       for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
         const double *ro = r + o * NB;
-        const chs_pcreal *E = mg->cond + c * NCOND + NS * NS + NS * ND;
+        const chs_pcreal *E = mg->cond + c * NCOND + COND_E;
         double *bc = v->b + c * ND;
         for (int f = 0; f < ND; f++) {
           double t = ro[f];
@@ -476,7 +476,7 @@ void chs_linemg_solve(const chs_linemg *mg, const double *r, double *z)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         const size_t c = cell(v, i, j, k), o = ((size_t)k * ny + j) * nx + i;
-        const chs_pcreal *G = mg->cond + c * NCOND, *H = G + NS * NS;
+        const chs_pcreal *G = mg->cond + c * NCOND + COND_G, *H = mg->cond + c * NCOND + COND_H;
         const double *xc = v->x + c * ND;
         double rs[NSA];
         for (int q = 0; q < NS; q++) rs[q] = r[o * NB + ND + q]; /* r may be z */
