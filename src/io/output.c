@@ -861,15 +861,12 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
     o->times_cap = cap;
   }
 
-  double *flushed = NULL;
-  size_t nvals = (size_t)local_cells(o) * (size_t)stride;
-  if (data && nvals > 0) {
-    if (!(flushed = malloc(nvals * sizeof *flushed)))
-      return chs_error(CHS_ERR_NOMEM, "%s: out of memory for an output step", o->partial_path);
-    memcpy(flushed, data, nvals * sizeof *flushed);
-    flush_tiny(flushed, nvals);
-    data = flushed;
-  }
+  /* One field at a time through a buffer of one value per cell: a copy of the whole
+   * state would add a state-sized vector to the run's peak memory. */
+  double *field = NULL;
+  const size_t ncell = (size_t)local_cells(o);
+  if (data && ncell > 0 && !(field = malloc(ncell * sizeof *field)))
+    return chs_error(CHS_ERR_NOMEM, "%s: out of memory for an output step", o->partial_path);
 
   h5_quiet q;
   quiet_begin(&q);
@@ -880,7 +877,7 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
   herr_t r = -1;
   if (file < 0) {
     quiet_end(&q);
-    free(flushed);
+    free(field);
     return st;
   }
   snprintf(what, sizeof what, "cannot set up the collective transfer");
@@ -889,8 +886,12 @@ chs_status chs_output_write_step(chs_output *o, double t, const double *data, in
   if ((g = H5Gcreate2(file, step, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
   for (int f = 0; f < o->nfields; f++) {
     snprintf(what, sizeof what, "cannot write /%s/%s", step, o->field_names[f]);
-    if (write_grid_dataset(o, g, o->field_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                           data ? data + f : NULL, (hsize_t)stride, o->field_units[f], dxpl) < 0)
+    if (field) {
+      for (size_t c = 0; c < ncell; c++) field[c] = data[c * (size_t)stride + (size_t)f];
+      flush_tiny(field, ncell);
+    }
+    if (write_grid_dataset(o, g, o->field_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, field, 1,
+                           o->field_units[f], dxpl) < 0)
       goto done;
     if (f == o->nfields / 2) chs_test_pause("output", o->nsteps); /* test-only, checkpoint_io.h */
   }
@@ -904,7 +905,7 @@ done:
   close_id(&dxpl, H5Pclose);
   st = end_update(o, file, r, what, sizeof what, o->partial_path);
   quiet_end(&q);
-  free(flushed);
+  free(field);
   if (st != CHS_OK) return st;
 
   o->times[o->nsteps++] = t;

@@ -354,18 +354,15 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
   }
 }
 
-void chs_model_tolerances(const chs_model *m, double atol, double dose_scale, double *out)
+void chs_model_tolerances(double atol, double dose_scale, double cell[CHS_NF], double pools[CHS_NPOOL])
 {
-  for (size_t c = 0; c < m->grid->nlocal; c++)
-    for (int f = 0; f < CHS_NF; f++) out[c * CHS_NF + f] = atol * chs_field_scale[f];
-  if (!m->npool_local) return;
-  double *p = out + m->grid->nlocal * CHS_NF;
+  for (int f = 0; f < CHS_NF; f++) cell[f] = atol * chs_field_scale[f];
   double cells = dose_scale > 1.0 ? dose_scale : 1.0;
-  for (int q = 0; q < CHS_NPOOL; q++) p[q] = atol * cells;
-  p[CHS_P_G] = atol;
-  p[CHS_P_I] = atol;
-  p[CHS_P_M] = atol;
-  p[CHS_P_B] = atol;
-  p[CHS_P_Z] = atol;
-  p[CHS_P_HA] = atol;
+  for (int q = 0; q < CHS_NPOOL; q++) pools[q] = atol * cells;
+  pools[CHS_P_G] = atol;
+  pools[CHS_P_I] = atol;
+  pools[CHS_P_M] = atol;
+  pools[CHS_P_B] = atol;
+  pools[CHS_P_Z] = atol;
+  pools[CHS_P_HA] = atol;
 }

@@ -75,8 +75,10 @@ void chs_model_load_state(chs_model *m, const double *y);
 /* Collective: m->pools = rank 0's pool part of y. */
 void chs_model_sync_pools(chs_model *m, const double *y);
 
-/* Absolute tolerances: solver.atol times each field's registry scale, and each pool's
- * scale (dose_scale: the largest dose, for the cell counters). */
-void chs_model_tolerances(const chs_model *m, double atol, double dose_scale, double *out);
+/* Absolute tolerances: solver.atol times each field's registry scale (the same in every
+ * cell), and each pool's scale (dose_scale: the largest dose, for the cell counters). The
+ * state is chs_model_state_length entries: the cells' fields, then the pools on the rank
+ * that holds them (m->npool_local of them). */
+void chs_model_tolerances(double atol, double dose_scale, double cell[CHS_NF], double pools[CHS_NPOOL]);
 
 #endif

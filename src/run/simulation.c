@@ -36,7 +36,7 @@ typedef struct {
   chs_output *out;
   chs_therapy therapy;
   chs_series series;
-  double *y, *atol;
+  double *y; /* the state: the integrator's own once it exists */
   double metrics[CHS_NMETRICS];
   /* checkpoints */
   const chs_checkpoint *resume; /* the checkpoint a restart continues from, else NULL */
@@ -310,6 +310,8 @@ static chs_status time_loop(run_state *rs, double wall0)
     }
   }
 
+  double atol_cell[CHS_NF], atol_pools[CHS_NPOOL];
+  chs_model_tolerances(cfg->solver_atol, rs->therapy.largest_dose, atol_cell, atol_pools);
   chs_ode ode = {
       .nlocal = chs_model_state_length(rs->model),
       .comm = chs_par_comm(rs->par),
@@ -317,7 +319,10 @@ static chs_status time_loop(run_state *rs, double wall0)
       .rhs = rhs_cb,
       .psetup = rs->pc ? psetup_cb : NULL,
       .psolve = rs->pc ? psolve_cb : NULL,
-      .atol = rs->atol,
+      .period = CHS_NF,
+      .nrest = rs->model->npool_local,
+      .atol_period = atol_cell,
+      .atol_rest = atol_pools,
       .rtol = cfg->solver_rtol,
       .max_order = cfg->solver_max_order,
       .linear_tolerance = cfg->solver_linear_tolerance,
@@ -326,8 +331,6 @@ static chs_status time_loop(run_state *rs, double wall0)
       .max_step = cfg->solver_max_step,
   };
   CHS_CHECK(chs_integrator_create(&ode, t, rs->y, &rs->it));
-  free(rs->atol); /* the integrator has copied the tolerances */
-  rs->atol = NULL;
   if (ck) {
     /* The counters go on; starting afresh where the old run did not is one more restart. */
     chs_solver_stats earlier = ck->stats;
@@ -351,7 +354,7 @@ static chs_status time_loop(run_state *rs, double wall0)
       return chs_error(CHS_ERR_SOLVER,
                        "more than solver.max_steps = %ld steps (reached day %g of %g); raise "
                        "solver.max_steps or loosen solver.rtol", (long)cfg->solver_max_steps, t, end);
-    const double *y = chs_integrator_state(rs->it);
+    const double *y = rs->y; /* = chs_integrator_state(rs->it) */
     CHS_CHECK(record_metrics(rs, t, y));
     if (oi < times->n && t >= times->v[oi]) {
       /* The sidecar and rename happen on one rank: all must learn if they failed. */
@@ -360,7 +363,6 @@ static chs_status time_loop(run_state *rs, double wall0)
       progress(rs, t, wall0, steps, ev, false, true);
     }
     if (ev < rs->therapy.n && t >= rs->therapy.ev[ev].day) {
-      memcpy(rs->y, y, sizeof(double) * (size_t)chs_model_state_length(rs->model));
       while (ev < rs->therapy.n && rs->therapy.ev[ev].day <= t)
         chs_therapy_apply(&rs->therapy, ev++, rs->model, rs->y);
       CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
@@ -368,8 +370,6 @@ static chs_status time_loop(run_state *rs, double wall0)
       fresh = 1;
     }
     if (t >= next_ck) {
-      memcpy(rs->y, chs_integrator_state(rs->it),
-             sizeof(double) * (size_t)chs_model_state_length(rs->model));
       CHS_CHECK(chs_integrator_restart(rs->it, t, rs->y));
       CHS_CHECK(write_checkpoint(rs, t, steps, ev, "schedule", 1, wall0));
       next_ck = next_checkpoint_day(cfg->checkpoint_every, t);
@@ -433,7 +433,6 @@ static void destroy_run(run_state *rs)
   chs_par_destroy(&rs->par);
   chs_series_free(&rs->series);
   free(rs->y);
-  free(rs->atol);
 }
 
 /* A signal during set-up (which may take long on a large grid) stops the run before its
@@ -508,12 +507,10 @@ chs_status chs_simulation_run(const chs_config *cfg, const chs_run_options *opt,
 
   size_t n = (size_t)chs_model_state_length(rs.model);
   rs.y = malloc(sizeof(double) * n);
-  rs.atol = malloc(sizeof(double) * n);
-  if (!rs.y || !rs.atol) {
+  if (!rs.y) {
     st = chs_error(CHS_ERR_NOMEM, "out of memory (state of %zu values)", n);
     goto done;
   }
-  chs_model_tolerances(rs.model, cfg->solver_atol, rs.therapy.largest_dose, rs.atol);
   chs_model_initial_state(rs.model, rs.y);
   if (opt->restart) {
     CHS_TRY(st, resume_from(&rs, &ck, opt->restart), done);

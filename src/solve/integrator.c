@@ -2,6 +2,7 @@
 
 #include <cvode/cvode.h>
 #include <cvode/cvode_ls.h>
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,9 @@
 struct chs_integrator {
   chs_ode ode;
   SUNContext sun;
-  N_Vector y, atol;
+  N_Vector y; /* wraps the caller's state array */
   SUNLinearSolver ls;
+  double *atol; /* atol_period then atol_rest */
   void *cvode;
   double t;
   chs_solver_stats done; /* counters of earlier integrator lives (before restarts) */
@@ -27,6 +29,25 @@ static int rhs_adapter(sunrealtype t, N_Vector y, N_Vector ydot, void *ud)
   double t0 = chs_timer_now();
   it->ode.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot), it->ode.ctx);
   chs_timer_add(CHS_T_RHS, t0);
+  return 0;
+}
+
+/* CVODE's error weights 1 / (rtol |y_i| + atol_i), computed as CVODE does from a
+ * tolerance vector (the same round-off), with the tolerances held per field instead. */
+static int ewt_adapter(N_Vector yv, N_Vector wv, void *ud)
+{
+  chs_integrator *it = ud;
+  double t0 = chs_timer_now();
+  const double *y = N_VGetArrayPointer(yv), rtol = it->ode.rtol;
+  double *w = N_VGetArrayPointer(wv);
+  const int P = it->ode.period, nrest = it->ode.nrest;
+  const long ncell = (it->ode.nlocal - nrest) / P;
+  const double *ap = it->atol, *ar = it->atol + P;
+#pragma omp parallel for schedule(static) if (ncell > 4096)
+  for (long c = 0; c < ncell; c++)
+    for (int f = 0; f < P; f++) w[c * P + f] = 1.0 / (rtol * fabs(y[c * P + f]) + ap[f]);
+  for (int q = 0; q < nrest; q++) w[ncell * P + q] = 1.0 / (rtol * fabs(y[ncell * P + q]) + ar[q]);
+  chs_timer_add(CHS_T_VEC, t0);
   return 0;
 }
 
@@ -93,7 +114,7 @@ static chs_status configure(chs_integrator *it, double t0)
   if (!it->cvode) return chs_error(CHS_ERR_SOLVER, "CVodeCreate failed");
   CV_CHECK(CVodeInit(it->cvode, rhs_adapter, t0, it->y), "init");
   CV_CHECK(CVodeSetUserData(it->cvode, it), "user data");
-  CV_CHECK(CVodeSVtolerances(it->cvode, o->rtol, it->atol), "tolerances");
+  CV_CHECK(CVodeWFtolerances(it->cvode, ewt_adapter), "tolerances");
   CV_CHECK(CVodeSetMaxOrd(it->cvode, o->max_order), "max order");
   CV_CHECK(CVodeSetMaxNumSteps(it->cvode, o->max_steps), "max steps");
   CV_CHECK(CVodeSetMaxStep(it->cvode, o->max_step), "max step");
@@ -108,8 +129,7 @@ static chs_status configure(chs_integrator *it, double t0)
   return CHS_OK;
 }
 
-chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0,
-                                 chs_integrator **out)
+chs_status chs_integrator_create(const chs_ode *ode, double t0, double *y, chs_integrator **out)
 {
   *out = NULL;
   chs_integrator *it = calloc(1, sizeof *it);
@@ -117,19 +137,38 @@ chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0
   it->ode = *ode;
   it->t = t0;
   chs_status st = CHS_OK;
+  const int P = ode->period, nrest = ode->nrest;
+  if (P < 1 || nrest < 0 || ode->nlocal < nrest || (ode->nlocal - nrest) % P != 0 || !ode->atol_period ||
+      (nrest > 0 && !ode->atol_rest)) {
+    free(it);
+    return chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: %ld entries do not split into cells of %d and "
+                     "%d others", ode->nlocal, P, nrest);
+  }
+  it->atol = malloc(sizeof(double) * (size_t)(P + nrest));
+  if (!it->atol) {
+    free(it);
+    return chs_error(CHS_ERR_NOMEM, "out of memory (integrator)");
+  }
+  memcpy(it->atol, ode->atol_period, sizeof(double) * (size_t)P);
+  if (nrest) memcpy(it->atol + P, ode->atol_rest, sizeof(double) * (size_t)nrest);
+  for (int q = 0; q < P + nrest; q++)
+    if (!(it->atol[q] > 0.0)) {
+      free(it->atol);
+      free(it);
+      return chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: absolute tolerance %d is %g, not positive", q,
+                       q < P ? ode->atol_period[q] : ode->atol_rest[q - P]);
+    }
+  it->ode.atol_period = it->ode.atol_rest = NULL;
   if (SUNContext_Create(ode->comm, &it->sun)) {
     free(it);
     return chs_error(CHS_ERR_SOLVER, "SUNContext_Create failed");
   }
   int nthreads = omp_get_max_threads();
-  it->y = chs_nvec_new(ode->comm, ode->nlocal, nthreads, it->sun);
-  it->atol = chs_nvec_new(ode->comm, ode->nlocal, nthreads, it->sun);
-  if (!it->y || !it->atol) {
-    st = chs_error(CHS_ERR_NOMEM, "out of memory (state vector of %ld entries)", ode->nlocal);
+  it->y = chs_nvec_wrap(ode->comm, ode->nlocal, nthreads, y, it->sun);
+  if (!it->y) {
+    st = chs_error(CHS_ERR_NOMEM, "out of memory (integrator)");
     goto fail;
   }
-  memcpy(N_VGetArrayPointer(it->y), y0, sizeof(double) * (size_t)ode->nlocal);
-  memcpy(N_VGetArrayPointer(it->atol), ode->atol, sizeof(double) * (size_t)ode->nlocal);
   int prec = (ode->psetup && ode->psolve) ? SUN_PREC_LEFT : SUN_PREC_NONE;
   it->ls = SUNLinSol_SPGMR(it->y, prec, ode->krylov_dim, it->sun);
   if (!it->ls) {
@@ -154,10 +193,6 @@ chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0
     goto fail;
   }
   CHS_TRY(st, configure(it, t0), fail);
-  /* CVODE keeps its own copy of the tolerances: one state-sized vector less. */
-  N_VDestroy(it->atol);
-  it->atol = NULL;
-  it->ode.atol = NULL;
   *out = it;
   return CHS_OK;
 fail:
@@ -172,7 +207,7 @@ void chs_integrator_destroy(chs_integrator **pit)
   if (it->cvode) CVodeFree(&it->cvode);
   if (it->ls) SUNLinSolFree(it->ls);
   if (it->y) N_VDestroy(it->y);
-  if (it->atol) N_VDestroy(it->atol);
+  free(it->atol);
   if (it->sun) SUNContext_Free(&it->sun);
   free(it);
   *pit = NULL;
@@ -264,7 +299,8 @@ chs_status chs_integrator_restart(chs_integrator *it, double t, const double *y)
   chs_integrator_stats(it, &now);
   it->done = now;
   it->done.restarts++;
-  memcpy(N_VGetArrayPointer(it->y), y, sizeof(double) * (size_t)it->ode.nlocal);
+  double *own = N_VGetArrayPointer(it->y);
+  if (y != own) memcpy(own, y, sizeof(double) * (size_t)it->ode.nlocal);
   it->t = t;
   CV_CHECK(CVodeReInit(it->cvode, t, it->y), "re-init");
   return CHS_OK;

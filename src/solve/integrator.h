@@ -13,7 +13,12 @@ typedef struct {
   /* Optional preconditioner for (I - gamma J): setup returns nonzero if it failed. */
   int (*psetup)(double t, const double *y, double gamma, void *ctx);
   void (*psolve)(const double *r, double *z, void *ctx);
-  const double *atol; /* per entry, local; read only by chs_integrator_create */
+  /* Absolute tolerances: the first nlocal - nrest entries are cells of `period` entries
+   * each, entry f of every cell with atol_period[f]; the nrest entries after them have
+   * atol_rest[]. All positive; copied by chs_integrator_create. CVODE computes its error
+   * weights from them each step, so no tolerance vector is stored. */
+  int period, nrest;
+  const double *atol_period, *atol_rest;
   double rtol;
   int max_order, krylov_dim;
   double linear_tolerance; /* GMRES tolerance relative to the Newton tolerance */
@@ -44,18 +49,19 @@ typedef struct {
 
 typedef struct chs_integrator chs_integrator;
 
-chs_status chs_integrator_create(const chs_ode *ode, double t0, const double *y0,
-                                 chs_integrator **out);
+/* y: the initial state, and from then on the integrator's own: it holds the solution
+ * after every step (no copy is kept). It must outlive the integrator. */
+chs_status chs_integrator_create(const chs_ode *ode, double t0, double *y, chs_integrator **out);
 void chs_integrator_destroy(chs_integrator **it);
 
 /* One internal step, never past t_stop (which it lands on exactly). */
 chs_status chs_integrator_step(chs_integrator *it, double t_stop, double *t_reached);
 /* Steps until t_out exactly. */
 chs_status chs_integrator_advance(chs_integrator *it, double t_out);
-/* The current solution (local array, owned by the integrator; writable between steps
- * only through chs_integrator_restart). */
+/* The current solution: the array given to chs_integrator_create. */
 const double *chs_integrator_state(const chs_integrator *it);
-/* Restarts from (t, y) after a discontinuity (an event changed the state). */
+/* Restarts from (t, y) after a discontinuity (an event changed the state); y may be the
+ * integrator's own array, changed in place. */
 chs_status chs_integrator_restart(chs_integrator *it, double t, const double *y);
 void chs_integrator_stats(const chs_integrator *it, chs_solver_stats *s);
 /* Continues the counters of an earlier attempt (a restart from a checkpoint): from now on

@@ -728,7 +728,8 @@ static int linear_combination_array(int nvec, int nsum, double *c, N_Vector **X,
 
 /* ---------------------------------------------------------------- the table */
 
-N_Vector chs_nvec_new(void *comm, sunindextype nlocal, int nthreads, SUNContext sun)
+/* data: the caller's array (not owned) or NULL to allocate one. */
+static N_Vector make(void *comm, sunindextype nlocal, int nthreads, double *data, SUNContext sun)
 {
   N_Vector v = N_VNewEmpty(sun);
   if (!v) return NULL;
@@ -799,7 +800,9 @@ N_Vector chs_nvec_new(void *comm, sunindextype nlocal, int nthreads, SUNContext 
   double ng = (double)nlocal;
   chs_par_comm_sum(comm, &ng, 1);
   c->nglobal = (sunindextype)ng;
-  if (nlocal > 0) {
+  if (data) {
+    c->data = data;
+  } else if (nlocal > 0) {
     c->data = malloc(sizeof(double) * (size_t)nlocal);
     if (!c->data) {
       N_VDestroy(v);
@@ -808,6 +811,16 @@ N_Vector chs_nvec_new(void *comm, sunindextype nlocal, int nthreads, SUNContext 
     c->own = 1;
   }
   return v;
+}
+
+N_Vector chs_nvec_new(void *comm, sunindextype nlocal, int nthreads, SUNContext sun)
+{
+  return make(comm, nlocal, nthreads, NULL, sun);
+}
+
+N_Vector chs_nvec_wrap(void *comm, sunindextype nlocal, int nthreads, double *data, SUNContext sun)
+{
+  return make(comm, nlocal, nthreads, data, sun);
 }
 
 int chs_nvec_is(N_Vector v) { return v && v->ops && v->ops->nvclone == clone; }

@@ -13,6 +13,9 @@
  * nthreads: OpenMP team size of each operation. Collective (sums the global length).
  * Returns NULL when out of memory. */
 N_Vector chs_nvec_new(void *comm, sunindextype nlocal, int nthreads, SUNContext sun);
+/* As chs_nvec_new, over the caller's array `data` of nlocal entries, which the vector
+ * uses in place and never frees (clones allocate their own). */
+N_Vector chs_nvec_wrap(void *comm, sunindextype nlocal, int nthreads, double *data, SUNContext sun);
 /* 1 if v is one of ours. */
 int chs_nvec_is(N_Vector v);
 

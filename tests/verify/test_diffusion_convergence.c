@@ -508,8 +508,8 @@ static void robin_transient(int geometry, const int n[NLEV])
     m.diag = calloc(nl * CHS_ND, sizeof(double));
     m.up = calloc(nl * CHS_ND, sizeof(double));
     m.down = calloc(nl * CHS_ND, sizeof(double));
-    double *y0 = calloc(nl * CHS_NF, sizeof(double)), *atol = calloc(nl * CHS_NF, sizeof(double));
-    cr_assert(m.ug && m.D && m.P && m.Q && m.diag && m.up && m.down && y0 && atol);
+    double *y0 = calloc(nl * CHS_NF, sizeof(double)); /* the integrator works in it */
+    cr_assert(m.ug && m.D && m.P && m.Q && m.diag && m.up && m.down && y0);
     /* D: the tested fields' smooth D, 0 for the others (which then stay at 0). */
     FOR_GHOSTED(g, i, j, k) {
       jet X, Y, Z;
@@ -528,10 +528,10 @@ static void robin_transient(int geometry, const int n[NLEV])
         m.Q[c * NT + q] = exact_operator(&dom, X.v, pw, Dj);
         y0[c * CHS_NF + tested[q]] = R[q] + T_of(0.0) * pw.v;
       }
-      for (int f = 0; f < CHS_NF; f++) atol[c * CHS_NF + f] = 1e-13;
     }
     chs_transport_linearize(tp, g, m.D, 0, m.diag, m.up, m.down, NULL);
 
+    const double atol = 1e-13;
     chs_ode ode = {
         .nlocal = (long)(nl * CHS_NF),
         .comm = chs_par_comm(lv.par),
@@ -539,7 +539,8 @@ static void robin_transient(int geometry, const int n[NLEV])
         .rhs = mms_rhs,
         .psetup = mms_psetup,
         .psolve = mms_psolve,
-        .atol = atol,
+        .period = 1,
+        .atol_period = &atol,
         .rtol = rtol,
         .max_order = 5,
         .linear_tolerance = 1e-3,
@@ -575,7 +576,6 @@ static void robin_transient(int geometry, const int n[NLEV])
     free(m.up);
     free(m.down);
     free(y0);
-    free(atol);
     level_destroy(&lv);
   }
   fprintf(stderr,
