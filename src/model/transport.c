@@ -172,8 +172,8 @@ void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const doubl
   }
 }
 
-void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             int by_column, double *diag, double *up, double *down, double *lat)
+void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D, int by_column,
+                             double *diag, chs_coupling *up, chs_coupling *down, chs_coupling *lat)
 {
   const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
@@ -188,30 +188,28 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
         const size_t o = (by_column ? chs_grid_by_column(g, i, j, k) : chs_grid_owned(g, i, j, k)) * CHS_ND;
         const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
         for (int f = 0; f < CHS_ND; f++) {
-          double d = Dc[f], dg = 0.0, a = 0.0, b = 0.0;
-          const double xm = g->cxm[i] > 0.0 ? g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f]) : 0.0;
-          const double xp = g->cxp[i] > 0.0 ? g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f]) : 0.0;
-          const double ym = has_ym ? cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f]) : 0.0;
-          const double yp = has_yp ? cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f]) : 0.0;
+          /* Each coupling rounded to its stored precision first (see transport.h). */
+          const double d = Dc[f];
+          const chs_coupling xm = g->cxm[i] > 0.0 ? (chs_coupling)(g->cxm[i] * chs_harmonic(d, D[(c - sx) * CHS_ND + f])) : 0;
+          const chs_coupling xp = g->cxp[i] > 0.0 ? (chs_coupling)(g->cxp[i] * chs_harmonic(d, D[(c + sx) * CHS_ND + f])) : 0;
+          const chs_coupling ym = has_ym ? (chs_coupling)(cy * chs_harmonic(d, D[(c - sy) * CHS_ND + f])) : 0;
+          const chs_coupling yp = has_yp ? (chs_coupling)(cy * chs_harmonic(d, D[(c + sy) * CHS_ND + f])) : 0;
+          const chs_coupling a = k > 0 ? (chs_coupling)(cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f])) : 0;
+          const chs_coupling b = k < nz - 1 ? (chs_coupling)(cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f])) : 0;
+          double dg = 0.0;
           dg -= xm;
           dg -= xp;
           dg -= ym;
           dg -= yp;
           if (lat) {
-            double *l = lat + o * 4 + f;
+            chs_coupling *l = lat + o * 4 + f;
             l[0 * CHS_ND] = xm;
             l[1 * CHS_ND] = xp;
             l[2 * CHS_ND] = ym;
             l[3 * CHS_ND] = yp;
           }
-          if (k > 0)
-            a = cz * chs_harmonic(d, D[(c - sz) * CHS_ND + f]);
-          else
-            dg -= top_coef(tp, f, d, half_dz) / dz;
-          if (k < nz - 1)
-            b = cz * chs_harmonic(d, D[(c + sz) * CHS_ND + f]);
-          else
-            dg -= bottom_coef(tp, f, d, half_dz) / dz;
+          if (k == 0) dg -= top_coef(tp, f, d, half_dz) / dz;
+          if (k == nz - 1) dg -= bottom_coef(tp, f, d, half_dz) / dz;
           diag[o + f] = dg - a - b;
           up[o + f] = a;
           down[o + f] = b;

@@ -42,15 +42,22 @@ void chs_transport_fill_coefficients(const chs_transport *tp, const chs_grid *g,
 void chs_transport_apply(const chs_transport *tp, const chs_grid *g, const double *ug,
                          const double *D, double *ydot);
 
+/* The linearised couplings are preconditioner ingredients, stored in single precision:
+ * they are the largest arrays the preconditioners' solves stream. */
+typedef float chs_coupling;
+
 /* The linearisation with frozen coefficients, per owned cell and moving field:
  * diag (d ydot_f / d u_f of the cell itself), and the couplings to the cells above
  * (k-1) and below (k+1) in the same column. Arrays: CHS_ND per owned cell. lat (NULL: not
  * wanted): the lateral couplings, 4 x CHS_ND per owned cell in the order x-, x+, y-, y+
  * (neighbours on other ranks included), 0 where there is no neighbour. Cells in the owned
  * order (chs_grid_owned), or with by_column in column order (chs_grid_by_column), the
- * order the preconditioners' column solves stream. */
-void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D,
-                             int by_column, double *diag, double *up, double *down, double *lat);
+ * order the preconditioners' column solves stream. diag (double) is made of the rounded
+ * couplings, so that the rows of the stored operator still sum to the boundary exchange
+ * alone (rounding them apart would perturb the operator's smooth modes by about
+ * 6e-8 gamma D / h^2, which reaches 0.1 on fine grids at long steps). */
+void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const double *D, int by_column,
+                             double *diag, chs_coupling *up, chs_coupling *down, chs_coupling *lat);
 
 /* Amount of each solute entering the tissue through the articular surface per day
  * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells. */

@@ -14,20 +14,21 @@ double chs_memory_cells(const chs_config *cfg)
 double chs_memory_per_cell(const chs_config *cfg)
 {
   /* Vectors of CHS_NF doubles per cell. */
-  double vectors = 1.0                                /* the run's state y (the tolerances are
-                                                       * built in it and freed once CVODE has them) */
+  double vectors = 1.0                                /* the state (the integrator works in it;
+                                                       * CVODE computes the error weights from
+                                                       * per-field tolerances: no tolerance vector) */
                    + 1.0                              /* the model's ghosted copy of the state */
                    + (cfg->solver_max_order + 1.0)    /* CVODE's Nordsieck history */
-                   + 8.0                              /* CVODE work: ewt, acor, tempv, ftemp, vtemp1-3, atol */
-                   + 1.0                              /* the integrator's state vector */
+                   + 7.0                              /* CVODE work: ewt, acor, tempv, ftemp, vtemp1-3 */
                    + (cfg->solver_krylov_dim + 1.0)   /* GMRES basis */
                    + 4.0                              /* GMRES and CVLS work vectors */
-                   + 1.0;                             /* an output step's buffer */
+                   + 1.0 / CHS_NF;                    /* an output step's buffer: one field */
   double bytes = 8.0 * CHS_NF * vectors;
   bytes += 8.0 * (CHS_ND + 1.0); /* diffusivities and filler (ghosted) */
   bytes += 1.0;                  /* lesion mask */
+  const double cp = sizeof(chs_coupling), pc = sizeof(chs_pcreal);
   if (cfg->solver_preconditioner != CHS_PC_NONE)
-    bytes += 8.0 * 3.0 * CHS_ND; /* vertical couplings, diffusion diagonal */
+    bytes += (8.0 + 2.0 * cp) * CHS_ND; /* diffusion diagonal, vertical couplings */
   if (cfg->solver_preconditioner == CHS_PC_MULTIGRID) {
     /* fine: lateral couplings, the halo of the moving fields, the condensed blocks' column
      * factorisation, the condensation (A_ss^{-1}, A_ss^{-1} A_sm, A_ms A_ss^{-1}) and two
@@ -35,12 +36,11 @@ double chs_memory_per_cell(const chs_config *cfg)
      * vectors, on 1/4 + 1/16 + ... = 1/3 of the cells in 3D, 1/2 + 1/4 + ... = 1 in x-z. */
     const double ns = CHS_NF - CHS_ND;
     const double coarse = cfg->grid_geometry == CHS_GEOM_CARTESIAN3D ? 1.0 / 3.0 : 1.0;
-    bytes += 8.0 * (4.0 * CHS_ND + CHS_ND);
-    const double pc = sizeof(chs_pcreal);
+    bytes += (4.0 * cp + 8.0) * CHS_ND;
     bytes += pc * (CHS_ND * CHS_ND + ns * ns + 2.0 * ns * CHS_ND) + 8.0 * 2.0 * CHS_ND;
-    bytes += coarse * ((8.0 + pc) * CHS_ND * CHS_ND + 8.0 * 8.0 * CHS_ND);
+    bytes += coarse * ((8.0 + pc) * CHS_ND * CHS_ND + (6.0 * cp + 16.0) * CHS_ND);
   } else if (cfg->solver_preconditioner != CHS_PC_NONE) {
-    bytes += sizeof(chs_pcreal) * CHS_NF * CHS_NF; /* inverse blocks */
+    bytes += pc * CHS_NF * CHS_NF; /* inverse blocks */
   }
   return bytes;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "model/fields.h"
+#include "model/transport.h"
 
 enum { CHS_NB = CHS_NF, CHS_NB2 = CHS_NF * CHS_NF };
 
@@ -81,7 +82,7 @@ static inline int chs_block_invert(double *a, chs_pcreal *out) { return chs_bloc
  * (inv_prev, n x n column-major), before it is inverted:
  * B_k -= L_k B'^{-1}_{k-1} U_{k-1}, with L and U diagonal on the moving fields. */
 static inline void chs_column_schur_n(int n, double *restrict a, const chs_pcreal *restrict inv_prev,
-                                      const double *restrict up, const double *restrict down_prev,
+                                      const chs_coupling *restrict up, const chs_coupling *restrict down_prev,
                                       double gamma)
 {
   for (int b = 0; b < CHS_ND; b++) {
@@ -90,7 +91,7 @@ static inline void chs_column_schur_n(int n, double *restrict a, const chs_pcrea
   }
 }
 static inline void chs_column_schur(double *restrict a, const chs_pcreal *restrict inv_prev,
-                                    const double *restrict up, const double *restrict down_prev,
+                                    const chs_coupling *restrict up, const chs_coupling *restrict down_prev,
                                     double gamma)
 {
   chs_column_schur_n(CHS_NB, a, inv_prev, up, down_prev, gamma);
@@ -102,8 +103,8 @@ static inline void chs_column_schur(double *restrict a, const chs_pcreal *restri
  * (arrays a plane apart per cell defeated the prefetcher). Cell k's values in r and z are at
  * (base + k * stride) * n. With coupled = 0 the vertical couplings are ignored (pointwise
  * blocks). */
-static inline void chs_column_solve_n(int n, const chs_pcreal *restrict inv, const double *restrict up,
-                                      const double *restrict down, double gamma, size_t base,
+static inline void chs_column_solve_n(int n, const chs_pcreal *restrict inv, const chs_coupling *restrict up,
+                                      const chs_coupling *restrict down, double gamma, size_t base,
                                       size_t stride, int nz, int coupled, const double *r, double *z)
 {
   /* Forward: w_k = B'^{-1}_k (r_k - L_k w_{k-1}); backward: x_k = w_k - B'^{-1}_k U_k x_{k+1},

@@ -20,10 +20,10 @@ typedef struct {
   double *vol; /* per x index: the summed volume of the fine cells below */
   /* The operator on the moving fields (level 0 borrows the caller's couplings; coarse
    * levels own theirs). */
-  const double *up, *down, *lat;
+  const chs_coupling *up, *down, *lat;
   chs_pcreal *inv; /* column factorisation: ND x ND per cell (column.h) */
   double *blk;  /* coarse levels: the blocks, ND x ND row-major */
-  double *own_up, *own_down, *own_lat;
+  chs_coupling *own_up, *own_down, *own_lat;
   double *b, *x; /* right-hand side and solution, ND per cell */
 } level;
 
@@ -108,9 +108,9 @@ chs_status chs_linemg_create(int nx, int ny, int nz, const double *vol, chs_line
         for (int m = 0; m < members(f->nx, I); m++) v->vol[I] += f->vol[first(f->nx, I) + m];
       }
       v->blk = malloc(sizeof(double) * ND2 * v->ncell);
-      v->own_up = malloc(sizeof(double) * ND * v->ncell);
-      v->own_down = malloc(sizeof(double) * ND * v->ncell);
-      v->own_lat = malloc(sizeof(double) * NLAT * ND * v->ncell);
+      v->own_up = malloc(sizeof(chs_coupling) * ND * v->ncell);
+      v->own_down = malloc(sizeof(chs_coupling) * ND * v->ncell);
+      v->own_lat = malloc(sizeof(chs_coupling) * NLAT * ND * v->ncell);
       if (!v->blk || !v->own_up || !v->own_down || !v->own_lat) {
         ok = 0;
         break;
@@ -141,12 +141,8 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
     for (int I = 0; I < nxc; I++)
       for (int k = 0; k < nz; k++) {
         const size_t o = cell(c, I, J, k);
-        double *B = c->blk + o * ND2, *up = c->own_up + o * ND, *down = c->own_down + o * ND;
-        double *lat = c->own_lat + o * NLAT * ND;
+        double *B = c->blk + o * ND2, up[ND] = {0}, down[ND] = {0}, lat[NLAT * ND] = {0};
         if (fblk) memset(B, 0, sizeof(double) * ND2);
-        memset(up, 0, sizeof(double) * ND);
-        memset(down, 0, sizeof(double) * ND);
-        memset(lat, 0, sizeof(double) * NLAT * ND);
         const int mx = members(f->nx, I), my = members(f->ny, J);
         const int i0 = first(f->nx, I), j0 = first(f->ny, J);
         for (int dj = 0; dj < my; dj++)
@@ -154,7 +150,7 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
             const int i = i0 + di, j = j0 + dj;
             const size_t a = cell(f, i, j, k);
             const double w = f->vol[i] / (c->vol[I] * my);
-            const double *fl = f->lat + a * NLAT * ND;
+            const chs_coupling *fl = f->lat + a * NLAT * ND;
             if (fblk)
               for (int e = 0; e < ND2; e++) B[e] += w * fblk[a * ND2 + e];
             for (int q = 0; q < ND; q++) {
@@ -184,6 +180,19 @@ static void coarsen(level *c, const level *f, const double *fblk, double gamma)
             B[q * ND + q] -= gamma * (1.0 - s[d]) * lat[d * ND + q];
             lat[d * ND + q] *= s[d];
           }
+        /* Stored rounded; the diagonal takes up the rounding, so the rows keep their sums
+         * (transport.h: the smooth modes stay exact). */
+        for (int q = 0; q < ND; q++) {
+          const chs_coupling u = (chs_coupling)up[q], dn = (chs_coupling)down[q];
+          c->own_up[o * ND + q] = u;
+          c->own_down[o * ND + q] = dn;
+          B[q * ND + q] += gamma * ((u - up[q]) + (dn - down[q]));
+          for (int d = 0; d < NLAT; d++) {
+            const chs_coupling l = (chs_coupling)lat[d * ND + q];
+            c->own_lat[o * NLAT * ND + d * ND + q] = l;
+            B[q * ND + q] += gamma * (l - lat[d * ND + q]);
+          }
+        }
       }
 }
 
@@ -204,8 +213,8 @@ static int factor(level *v, double gamma)
   return failed;
 }
 
-void chs_linemg_begin(chs_linemg *mg, double gamma, const double *up, const double *down,
-                      const double *lat)
+void chs_linemg_begin(chs_linemg *mg, double gamma, const chs_coupling *up, const chs_coupling *down,
+                      const chs_coupling *lat)
 {
   level *v0 = &mg->L[0];
   mg->gamma = gamma;
@@ -287,7 +296,7 @@ int chs_linemg_finish(chs_linemg *mg)
 static inline void lateral_sum(const chs_linemg *mg, const level *v, const double *x, size_t c,
                                int i, int j, int k, double s[ND])
 {
-  const double *l = v->lat + c * NLAT * ND;
+  const chs_coupling *l = v->lat + c * NLAT * ND;
   const size_t sx = (size_t)v->nz, sy = (size_t)v->nx * v->nz;
   const double *nb[NLAT] = {i > 0 ? x + (c - sx) * ND : NULL, i + 1 < v->nx ? x + (c + sx) * ND : NULL,
                             j > 0 ? x + (c - sy) * ND : NULL, j + 1 < v->ny ? x + (c + sy) * ND : NULL};

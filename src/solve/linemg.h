@@ -26,6 +26,7 @@
 #define CHS_LINEMG_H
 
 #include "core/status.h"
+#include "model/transport.h"
 
 typedef struct chs_linemg chs_linemg;
 
@@ -39,8 +40,8 @@ void chs_linemg_destroy(chs_linemg **mg);
  * (cell (i, j, k) at (j nx + i) nz + k; borrowed, not copied): up, down the vertical ones
  * (CHS_ND each), lat the lateral ones (4 x CHS_ND: x-, x+, y-, y+, 0 where there is no
  * neighbour), all scaled by -gamma in A. */
-void chs_linemg_begin(chs_linemg *mg, double gamma, const double *up, const double *down,
-                      const double *lat);
+void chs_linemg_begin(chs_linemg *mg, double gamma, const chs_coupling *up, const chs_coupling *down,
+                      const chs_coupling *lat);
 /* add_block: cell (i, j, k)'s diagonal block of A (CHS_NB x CHS_NB, row-major, the diffusion
  * diagonal included). Every owned cell once, each column's cells in order k = 0, 1, ...,
  * and columns with the same i / 2 never concurrently (parallelise over x pairs). Returns

@@ -14,7 +14,8 @@ struct chs_precond {
   double gamma;
   /* Per owned cell, in column order (chs_grid_by_column: the column solves stream them): */
   chs_pcreal *inv; /* block and column: the (Schur-updated) diagonal block's inverse (column.h) */
-  double *up, *down, *diag; /* CHS_ND each: vertical couplings, diffusion diagonal */
+  chs_coupling *up, *down; /* CHS_ND each: vertical couplings */
+  double *diag;             /* CHS_ND: the diffusion diagonal (transport.h) */
   double pool_inv[CHS_NPOOL];   /* rank 0: 1 / (1 - gamma dP'/dP), the pools' diagonal */
   /* mg only */
   chs_mg *mg;
@@ -24,7 +25,7 @@ struct chs_precond {
   /* mg, and multigrid with neighbour ranks */
   double *zg;   /* ghosted: a solution's moving fields (CHS_ND per cell) */
   chs_halo *halo; /* exchanges zg */
-  double *lat;  /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
+  chs_coupling *lat; /* per owned cell, NLAT x CHS_ND: lateral diffusion couplings (transport.h) */
   /* multigrid only */
   chs_linemg *lmg;
 };
@@ -57,8 +58,8 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   size_t n = m->grid->nlocal;
   if (p) {
     p->inv = kind == CHS_PC_MULTIGRID ? NULL : malloc(sizeof(chs_pcreal) * NB2 * n);
-    p->up = malloc(sizeof(double) * CHS_ND * n);
-    p->down = malloc(sizeof(double) * CHS_ND * n);
+    p->up = malloc(sizeof(chs_coupling) * CHS_ND * n);
+    p->down = malloc(sizeof(chs_coupling) * CHS_ND * n);
     p->diag = malloc(sizeof(double) * CHS_ND * n);
   }
   if (!p || (!p->inv && kind != CHS_PC_MULTIGRID) || !p->up || !p->down || !p->diag) {
@@ -73,7 +74,7 @@ chs_status chs_precond_create(chs_model *m, int kind, chs_precond **out)
   const int nbr[4] = {g->lo[0] > 0, g->lo[0] + g->ln[0] < g->gn[0], g->lo[1] > 0, g->lo[1] + g->ln[1] < g->gn[1]};
   const int halo = kind == CHS_PC_MG || (kind == CHS_PC_MULTIGRID && (nbr[0] || nbr[1] || nbr[2] || nbr[3]));
   if (kind == CHS_PC_MG || kind == CHS_PC_MULTIGRID) {
-    p->lat = malloc(sizeof(double) * NLAT * CHS_ND * (n ? n : 1));
+    p->lat = malloc(sizeof(chs_coupling) * NLAT * CHS_ND * (n ? n : 1));
     if (!p->lat) st = chs_error(CHS_ERR_NOMEM, "out of memory (preconditioner: %zu cells)", n);
   }
   if (st == CHS_OK && halo) {
@@ -139,7 +140,7 @@ static int mg_setup(chs_precond *p)
       for (int j = 0; j < ny; j++)
         for (int i = 0; i < nx; i++) {
           const size_t o = chs_grid_owned(g, i, j, k), ic = chs_grid_by_column(g, i, j, k);
-          const double *l = p->lat + ic * NLAT * CHS_ND + f;
+          const chs_coupling *l = p->lat + ic * NLAT * CHS_ND + f;
           double *e = co + o * CHS_MG_NS;
           e[CHS_MG_XM] = -gamma * l[0 * CHS_ND];
           e[CHS_MG_XP] = -gamma * l[1 * CHS_ND];
@@ -227,7 +228,7 @@ static void mg_solve(const chs_precond *p, const double *r, double *z)
         for (int i = 0; i < nx; i++) {
           const long c = (long)chs_grid_ghosted(g, i, j, k);
           const size_t o = chs_grid_owned(g, i, j, k);
-          const double *l = p->lat + chs_grid_by_column(g, i, j, k) * NLAT * CHS_ND + f;
+          const chs_coupling *l = p->lat + chs_grid_by_column(g, i, j, k) * NLAT * CHS_ND + f;
           const double u = zg[c * CHS_ND + f];
           double acc = 0.0;
           for (int d = 0; d < NLAT; d++)

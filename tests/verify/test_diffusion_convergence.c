@@ -409,7 +409,8 @@ typedef struct {
   const chs_transport *tp;
   double *ug, *D;
   double *P, *Q; /* per owned cell and tested field: phi*w and div(D grad(phi*w)) */
-  double *diag, *up, *down;
+  double *diag;
+  chs_coupling *up, *down;
   double gamma;
 } mms_ctx;
 
@@ -506,8 +507,8 @@ static void robin_transient(int geometry, const int n[NLEV])
     m.P = calloc(nl * NT, sizeof(double));
     m.Q = calloc(nl * NT, sizeof(double));
     m.diag = calloc(nl * CHS_ND, sizeof(double));
-    m.up = calloc(nl * CHS_ND, sizeof(double));
-    m.down = calloc(nl * CHS_ND, sizeof(double));
+    m.up = calloc(nl * CHS_ND, sizeof(chs_coupling));
+    m.down = calloc(nl * CHS_ND, sizeof(chs_coupling));
     double *y0 = calloc(nl * CHS_NF, sizeof(double)); /* the integrator works in it */
     cr_assert(m.ug && m.D && m.P && m.Q && m.diag && m.up && m.down && y0);
     /* D: the tested fields' smooth D, 0 for the others (which then stay at 0). */
@@ -640,8 +641,8 @@ static void robin_steady(int geometry, const int n[NLEV])
     s.ug = calloc(g->nghost * CHS_NF, sizeof(double));
     s.D = calloc(g->nghost * CHS_ND, sizeof(double));
     s.out = calloc(nl * CHS_NF, sizeof(double));
-    double *diag = calloc(nl * CHS_ND, sizeof(double)), *up = calloc(nl * CHS_ND, sizeof(double));
-    double *down = calloc(nl * CHS_ND, sizeof(double));
+    double *diag = calloc(nl * CHS_ND, sizeof(double));
+    chs_coupling *up = calloc(nl * CHS_ND, sizeof(chs_coupling)), *down = calloc(nl * CHS_ND, sizeof(chs_coupling));
     double *ue = calloc(nl, sizeof(double)), *rhs = calloc(nl, sizeof(double));
     double *x = calloc(nl, sizeof(double)), *r = calloc(nl, sizeof(double));
     double *z = calloc(nl, sizeof(double)), *p = calloc(nl, sizeof(double));

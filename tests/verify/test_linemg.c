@@ -11,10 +11,10 @@
  *  - grow by at most 1.4x per 2x lateral refinement (measured at most 1.36, from 25 to 51
  *    odd; the axisymmetric growth falls 1.21, 1.09, 1.03).
  * And on a single column the cycle is the exact column solve, up to the single-precision
- * storage of the inverses (column.h): the residual falls by 1.1e-5 in one cycle (1.4e-13
- * when they were stored in double; without the Schur update, or without the condensation's
- * correction, the residual grows: 1.18, 1.16),
- * asserted at most 1e-4. The immobile fields are condensed out of the cycle: field ND
+ * storage of the inverses and couplings (column.h, transport.h): the residual falls by
+ * 1.3e-5 in one cycle (1.1e-5 with the couplings in double, 1.4e-13 with the inverses too;
+ * without the Schur update, or without the condensation's correction, the residual grows:
+ * 1.18, 1.16), asserted at most 1e-4. The immobile fields are condensed out of the cycle: field ND
  * (immobile) consumes and feeds field 0, so a wrong condensation shows here too.
  * Mutations these catch: without the rediscretisation scale of the coarse lateral couplings
  * (plain Galerkin) the factors are 0.71-0.84; with piecewise-constant instead of linear
@@ -32,7 +32,8 @@ enum { NB = CHS_NB, NB2 = CHS_NB2, ND = CHS_ND };
 typedef struct {
   int nx, ny, nz, axi;
   double gamma;
-  double *vol, *blk, *up, *down, *lat; /* blk in the owned order, the couplings in column order */
+  double *vol, *blk; /* blk in the owned order */
+  chs_coupling *up, *down, *lat; /* in column order, stored rounded: blk is made of the rounded values */
 } problem;
 
 static size_t by_column(const problem *p, int i, int j, int k) { return ((size_t)j * p->nx + i) * p->nz + k; }
@@ -54,9 +55,9 @@ static void build(problem *p, int nx, int ny, int nz, int axi, double gamma)
   p->nx = nx, p->ny = ny, p->nz = nz, p->axi = axi, p->gamma = gamma;
   p->vol = malloc(sizeof(double) * nx);
   p->blk = calloc(n * NB2, sizeof(double));
-  p->up = calloc(n * ND, sizeof(double));
-  p->down = calloc(n * ND, sizeof(double));
-  p->lat = calloc(n * 4 * ND, sizeof(double));
+  p->up = calloc(n * ND, sizeof(chs_coupling));
+  p->down = calloc(n * ND, sizeof(chs_coupling));
+  p->lat = calloc(n * 4 * ND, sizeof(chs_coupling));
   cr_assert(p->vol && p->blk && p->up && p->down && p->lat);
   const double hx = 10.0 / nx, hz = 2.4 / nz;
   for (int i = 0; i < nx; i++) p->vol[i] = axi ? (i + 0.5) * hx : 1.0;
@@ -64,7 +65,8 @@ static void build(problem *p, int nx, int ny, int nz, int axi, double gamma)
     for (int j = 0; j < ny; j++)
       for (int i = 0; i < nx; i++) {
         const size_t c = ((size_t)k * ny + j) * nx + i, ic = by_column(p, i, j, k);
-        double *B = p->blk + c * NB2, *l = p->lat + ic * 4 * ND;
+        double *B = p->blk + c * NB2;
+        chs_coupling *l = p->lat + ic * 4 * ND;
         /* reaction: decay on the diagonal, weak couplings, and field 0 consumed by field ND
          * (immobile), which field 0 feeds */
         for (int a = 0; a < NB; a++)
@@ -81,11 +83,11 @@ static void build(problem *p, int nx, int ny, int nz, int axi, double gamma)
           for (int q = 0; q < 4; q++) {
             const int a = (int)nbr[q][0], b = (int)nbr[q][1];
             if (a < 0 || a >= nx || b < 0 || b >= ny) continue;
-            l[q * ND + f] = metric[q] * harm(d, diffusivity(f, a, b, k, nx));
+            l[q * ND + f] = (chs_coupling)(metric[q] * harm(d, diffusivity(f, a, b, k, nx)));
             B[f * NB + f] += gamma * l[q * ND + f];
           }
-          if (k > 0) p->up[ic * ND + f] = harm(d, diffusivity(f, i, j, k - 1, nx)) / (hz * hz);
-          if (k + 1 < nz) p->down[ic * ND + f] = harm(d, diffusivity(f, i, j, k + 1, nx)) / (hz * hz);
+          if (k > 0) p->up[ic * ND + f] = (chs_coupling)(harm(d, diffusivity(f, i, j, k - 1, nx)) / (hz * hz));
+          if (k + 1 < nz) p->down[ic * ND + f] = (chs_coupling)(harm(d, diffusivity(f, i, j, k + 1, nx)) / (hz * hz));
           B[f * NB + f] += gamma * (p->up[ic * ND + f] + p->down[ic * ND + f]);
         }
       }
@@ -110,7 +112,7 @@ static double residual(const problem *p, const double *b, const double *x, doubl
           double s = 0.0;
           for (int q = 0; q < NB; q++) s += p->blk[c * NB2 + a * NB + q] * x[c * NB + q];
           if (a < ND) {
-            const double *l = p->lat + ic * 4 * ND;
+            const chs_coupling *l = p->lat + ic * 4 * ND;
             if (i > 0) s -= p->gamma * l[0 * ND + a] * x[(c - 1) * NB + a];
             if (i + 1 < nx) s -= p->gamma * l[1 * ND + a] * x[(c + 1) * NB + a];
             if (j > 0) s -= p->gamma * l[2 * ND + a] * x[(c - nx) * NB + a];
