@@ -140,28 +140,27 @@ chs_status chs_integrator_create(const chs_ode *ode, double t0, double *y, chs_i
   const int P = ode->period, nrest = ode->nrest;
   if (P < 1 || nrest < 0 || ode->nlocal < nrest || (ode->nlocal - nrest) % P != 0 || !ode->atol_period ||
       (nrest > 0 && !ode->atol_rest)) {
-    free(it);
-    return chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: %ld entries do not split into cells of %d and "
-                     "%d others", ode->nlocal, P, nrest);
+    st = chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: %ld entries do not split into cells of %d and "
+                   "%d others", ode->nlocal, P, nrest);
+    goto fail;
   }
-  it->atol = malloc(sizeof(double) * (size_t)(P + nrest));
-  if (!it->atol) {
-    free(it);
-    return chs_error(CHS_ERR_NOMEM, "out of memory (integrator)");
+  it->ode.atol_period = it->ode.atol_rest = NULL;
+  if (!(it->atol = malloc(sizeof(double) * (size_t)(P + nrest)))) {
+    st = chs_error(CHS_ERR_NOMEM, "out of memory (integrator)");
+    goto fail;
   }
   memcpy(it->atol, ode->atol_period, sizeof(double) * (size_t)P);
   if (nrest) memcpy(it->atol + P, ode->atol_rest, sizeof(double) * (size_t)nrest);
   for (int q = 0; q < P + nrest; q++)
     if (!(it->atol[q] > 0.0)) {
-      free(it->atol);
-      free(it);
-      return chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: absolute tolerance %d is %g, not positive", q,
-                       q < P ? ode->atol_period[q] : ode->atol_rest[q - P]);
+      st = chs_error(CHS_ERR_INTERNAL, "chs_integrator_create: absolute tolerance %d is %g, not positive", q,
+                     it->atol[q]);
+      goto fail;
     }
-  it->ode.atol_period = it->ode.atol_rest = NULL;
   if (SUNContext_Create(ode->comm, &it->sun)) {
-    free(it);
-    return chs_error(CHS_ERR_SOLVER, "SUNContext_Create failed");
+    it->sun = NULL;
+    st = chs_error(CHS_ERR_SOLVER, "SUNContext_Create failed");
+    goto fail;
   }
   int nthreads = omp_get_max_threads();
   it->y = chs_nvec_wrap(ode->comm, ode->nlocal, nthreads, y, it->sun);
