@@ -155,3 +155,74 @@ void chs_joint_diagonal(const chs_joint *j, double t, const double P[CHS_NPOOL],
   d[CHS_P_B] = j->bone ? -1.0 / j->tau_B - j->psi_B * P[CHS_P_SB] / (j->K_B + P[CHS_P_SB]) : 0.0;
   d[CHS_P_Z] = t >= j->t_on ? -1.0 / j->tau_Z : -1.0 / j->tau_mem;
 }
+
+/* d exposure / d P in direction dP (0 where the exposure is 0, as the function is). */
+static double exposure_jv(const chs_joint *j, const double P[CHS_NPOOL], const double dP[CHS_NPOOL], double weight)
+{
+  double X = weight * (P[CHS_P_N] + P[CHS_P_Y1] + P[CHS_P_Y2]) + P[CHS_P_E] + P[CHS_P_PRP];
+  if (!(X > 0)) return 0.0;
+  double dX = weight * (dP[CHS_P_N] + dP[CHS_P_Y1] + dP[CHS_P_Y2]) + dP[CHS_P_E] + dP[CHS_P_PRP];
+  double s = j->K_Phi + X;
+  return j->K_Phi / (s * s) * dX;
+}
+
+double chs_joint_attach_rate_jv(const chs_joint *j, const double P[CHS_NPOOL], const double dP[CHS_NPOOL])
+{
+  return P[CHS_P_I] > 0 ? j->k_att * j->att_I * dP[CHS_P_I] : 0.0;
+}
+
+void chs_joint_rhs_jv(const chs_joint *j, double t, const double P[CHS_NPOOL], const chs_tissue_flows *tf,
+                      const double dP[CHS_NPOOL], const chs_tissue_flows *dtf, double out[CHS_NPOOL])
+{
+  const double N = P[CHS_P_N], I = P[CHS_P_I], Y1 = P[CHS_P_Y1], Y2 = P[CHS_P_Y2], Sb = P[CHS_P_SB];
+  const double Z = P[CHS_P_Z], m = P[CHS_P_M], B = P[CHS_P_B];
+  const double dN = dP[CHS_P_N], dI = dP[CHS_P_I], dY1 = dP[CHS_P_Y1], dY2 = dP[CHS_P_Y2], dSb = dP[CHS_P_SB];
+  const double dZ = dP[CHS_P_Z], dm = dP[CHS_P_M], dB = dP[CHS_P_B];
+  const double rate = chs_joint_attach_rate(j, P);
+  const double datt = chs_joint_attach_rate_jv(j, P, dP) * N + rate * dN;
+  const double Phi_m = exposure(j, P, j->paracrine), Phi_psi = exposure(j, P, j->psi_cells);
+  const double dPhi_m = exposure_jv(j, P, dP, j->paracrine), dPhi_psi = exposure_jv(j, P, dP, j->psi_cells);
+  const double kill = j->delta_X * Z, dkill = j->delta_X * dZ;
+  const double exch = j->exchange ? j->A_joint / j->V_sf_mm3 : 0.0;
+
+  out[CHS_P_N] = -j->k_clr * dN - datt;
+  out[CHS_P_Y1] = (1.0 - j->phi) * datt - (j->d_Y1 + j->k_eng + kill) * dY1 - dkill * Y1;
+  out[CHS_P_Y2] = j->k_eng * dY1 - (j->d_Y2 + kill) * dY2 - dkill * Y2;
+  out[CHS_P_E] = -j->k_E * dP[CHS_P_E];
+  out[CHS_P_PRP] = -j->k_P * dP[CHS_P_PRP];
+  out[CHS_P_HA] = -j->k_H * dP[CHS_P_HA];
+  out[CHS_P_G] = j->sigma_sf * (dN + dY1 + dY2) + j->sigma_P * j->k_P * dP[CHS_P_PRP] - j->k_clrG * dP[CHS_P_G] -
+                 exch * dtf->uptake_G;
+  /* drive = I_base (1 + gamma_F max(damage, 0)) (x m with synovitis) */
+  const double drive0 = chs_joint_drive(j, tf->damage);
+  const double ddrive0 = tf->damage > 0 ? j->I_base * j->gamma_F * dtf->damage : 0.0;
+  const double ddrive = j->synovitis ? ddrive0 * m + drive0 * dm : ddrive0;
+  const double N_allo = j->allogeneic ? N : 0.0, dN_allo = j->allogeneic ? dN : 0.0;
+  const double sN = j->K_N + N_allo;
+  out[CHS_P_I] = j->k_I * (ddrive - dI) + exch * (j->I_uptake_native * ddrive - dtf->uptake_I) -
+                 j->psi_sf * (dPhi_psi * I + Phi_psi * dI) +
+                 j->sigma_rej * (dZ * N_allo / sN + Z * j->K_N / (sN * sN) * dN_allo);
+  out[CHS_P_M] = j->synovitis ? -dm / j->tau_m - j->kappa_m * (dPhi_m * m + Phi_m * dm) : 0.0;
+  out[CHS_P_SB] = -(j->delta_b + kill) * dSb - dkill * Sb;
+  const double sB = j->K_B + Sb;
+  out[CHS_P_B] = j->bone ? -dB / j->tau_B - j->psi_B * (j->K_B / (sB * sB) * dSb * B + Sb / sB * dB) : 0.0;
+  out[CHS_P_MARROW] = 0.0; /* the inflow rate is set by events, not by the state */
+  double a = 0.0, da = 0.0;
+  if (t >= j->t_on) {
+    double X = tf->donor_cells, dX = dtf->donor_cells;
+    if (j->allogeneic) {
+      X += N + Y1 + Y2 + Sb + P[CHS_P_MARROW] + tf->msc_tissue;
+      dX += dN + dY1 + dY2 + dSb + dP[CHS_P_MARROW] + dtf->msc_tissue;
+    }
+    if (X > 0) {
+      a = X / (j->K_present + X);
+      da = j->K_present / ((j->K_present + X) * (j->K_present + X)) * dX;
+    }
+  }
+  out[CHS_P_Z] = (da * (1.0 - Z) - a * dZ) / j->tau_Z - (-da * Z + (1.0 - a) * dZ) / j->tau_mem;
+  out[CHS_P_CLEARED] = j->k_clr * dN;
+  out[CHS_P_DIED] = dtf->died + (j->d_Y1 + kill) * dY1 + dkill * Y1 + (j->d_Y2 + kill) * dY2 + dkill * Y2 +
+                    (j->delta_b + kill) * dSb + dkill * Sb;
+  out[CHS_P_DIFFERENTIATED] = dtf->differentiated;
+  out[CHS_P_PROLIFERATED] = dtf->proliferated;
+}

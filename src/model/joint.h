@@ -93,6 +93,12 @@ double chs_joint_drive(const chs_joint *j, double damage);
 /* dP/dt at day t; marrow_rate: cells/day leaving the marrow reservoir into the lesion. */
 void chs_joint_rhs(const chs_joint *j, double t, const double P[CHS_NPOOL], const chs_tissue_flows *tf,
                    double marrow_rate, double dP[CHS_NPOOL]);
+/* The exact derivatives, in the direction dP of the pools and dtf of the tissue's
+ * contributions, of chs_joint_attach_rate and chs_joint_rhs (analytic Jacobian-vector
+ * products; at a kink, max(x, 0) and the like, the branch the function takes). */
+double chs_joint_attach_rate_jv(const chs_joint *j, const double P[CHS_NPOOL], const double dP[CHS_NPOOL]);
+void chs_joint_rhs_jv(const chs_joint *j, double t, const double P[CHS_NPOOL], const chs_tissue_flows *tf,
+                      const double dP[CHS_NPOOL], const chs_tissue_flows *dtf, double out[CHS_NPOOL]);
 /* Diagonal of dP'/dP (for the preconditioner). */
 void chs_joint_diagonal(const chs_joint *j, double t, const double P[CHS_NPOOL], double d[CHS_NPOOL]);
 

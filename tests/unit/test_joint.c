@@ -255,3 +255,69 @@ Test(joint, source_multipliers_weigh_only_the_cells)
   cr_expect_lt(b[CHS_P_M], a[CHS_P_M], "cells: a stronger paracrine source must lower m faster");
   cr_expect_lt(b[CHS_P_I], a[CHS_P_I], "cells: a stronger anti-inflammatory source must clear I faster");
 }
+
+/* chs_joint_rhs_jv is the exact derivative of chs_joint_rhs: against a centred difference
+ * along random directions (relative to each pool's size, so a derivative is as large as
+ * the terms it comes from), under the mechanism switches. Step h = 1e-6 of the state: the
+ * difference's truncation error is ~h^2 = 1e-12 and its round-off ~eps/h = 2e-10 of the
+ * largest term; a wrong or missing term is of the order of the term itself. */
+Test(joint, analytic_derivative_matches_a_centred_difference)
+{
+  const char *const *cases[] = {
+      NULL,
+      (const char *[]){"mechanisms.synovitis=false", NULL},
+      (const char *[]){"mechanisms.damage_feedback=false", "mechanisms.fluid_exchange=false", NULL},
+      (const char *[]){"mechanisms.bone=true", "patient.bml=0.6", NULL},
+      (const char *[]){"mechanisms.bone=false", NULL},
+  };
+  unsigned long long seed = 12345;
+  double worst = 0.0;
+  for (int c = 0; c < 5; c++)
+    for (int allo = 0; allo < 2; allo++)
+      for (int trial = 0; trial < 20; trial++) {
+        chs_joint j;
+        joint_for(&j, allo, cases[c]);
+        double P[CHS_NPOOL], dP[CHS_NPOOL], Pp[CHS_NPOOL], Pm[CHS_NPOOL];
+        chs_tissue_flows tf, dtf, tp, tm;
+        busy_state(P, &tf);
+        for (int q = 0; q < CHS_NPOOL; q++) {
+          seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+          double r = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+          P[q] *= 1.0 + 0.8 * r;
+          dP[q] = 2.0 * r * P[q];
+        }
+        const double s = (double)(trial % 7) / 7.0 - 0.4; /* a sign change for the damage kink */
+        double *f = &tf.died, *df = &dtf.died;
+        for (int q = 0; q < (int)(sizeof tf / sizeof(double)); q++) df[q] = (s + 0.13 * q) * f[q];
+        const double h = 1e-6;
+        for (int q = 0; q < CHS_NPOOL; q++) {
+          Pp[q] = P[q] + h * dP[q];
+          Pm[q] = P[q] - h * dP[q];
+        }
+        double *fp = &tp.died, *fm = &tm.died;
+        for (int q = 0; q < (int)(sizeof tf / sizeof(double)); q++) {
+          fp[q] = f[q] + h * df[q];
+          fm[q] = f[q] - h * df[q];
+        }
+        const double t = 30.0; /* after the immune lag */
+        double Rp[CHS_NPOOL], Rm[CHS_NPOOL], R0[CHS_NPOOL], Jv[CHS_NPOOL];
+        chs_joint_rhs(&j, t, Pp, &tp, 5.0, Rp);
+        chs_joint_rhs(&j, t, Pm, &tm, 5.0, Rm);
+        chs_joint_rhs(&j, t, P, &tf, 5.0, R0);
+        chs_joint_rhs_jv(&j, t, P, &tf, dP, &dtf, Jv);
+        for (int q = 0; q < CHS_NPOOL; q++) {
+          double fd = (Rp[q] - Rm[q]) / (2.0 * h);
+          double size = fmax(fmax(fabs(fd), fabs(Jv[q])), fmax(fabs(R0[q]), 1e-300));
+          double e = fabs(fd - Jv[q]) / size;
+          worst = fmax(worst, e);
+          cr_expect(e <= 1e-7, "case %d allo %d trial %d: d%s/dt: analytic %.10g, centred %.10g", c, allo, trial,
+                    chs_pool_names[q], Jv[q], fd);
+        }
+        /* linear in the direction */
+        double Jv0[CHS_NPOOL], zero[CHS_NPOOL] = {0};
+        chs_tissue_flows tf0 = {0};
+        chs_joint_rhs_jv(&j, t, P, &tf, zero, &tf0, Jv0);
+        for (int q = 0; q < CHS_NPOOL; q++) cr_expect_eq(Jv0[q], 0.0, "a zero direction gives %g", Jv0[q]);
+      }
+  cr_log_info("joint: worst relative difference to the centred quotient %.2e", worst);
+}
