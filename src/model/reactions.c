@@ -177,6 +177,105 @@ void chs_react_and_flows(const chs_rates *r, const chs_cell_env *e, const double
   R[CHS_F_FIBROUS] = r->P_f * r->A_d * (1.0 - x.h) * x.fn * (s / r->c0) * (1.0 - k - f) - r->k_f0 * f;
 }
 
+/* d sat(x, K) = K / (K + |x|)^2 dx, for either sign of x. */
+static inline double dsat(double x, double K, double dx)
+{
+  double s = K + fabs(x);
+  return K / (s * s) * dx;
+}
+
+void chs_react_jv(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], const double v[CHS_NF],
+                  double dZ, double JR[CHS_NF], double dflows[3])
+{
+  helpers x;
+  eval_helpers(r, e, u, &x);
+  const double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE], cr = u[CHS_F_REPAIR], cd = u[CHS_F_DONOR];
+  const double g = u[CHS_F_GROWTH_FACTOR], i = u[CHS_F_CYTOKINE], n = u[CHS_F_OXYGEN], p = u[CHS_F_PROTEOGLYCAN];
+  const double k = u[CHS_F_COLLAGEN2], f = u[CHS_F_FIBROUS], l = u[CHS_F_LATENT];
+  const double ds = v[CHS_F_MSC], dc = v[CHS_F_CHONDROCYTE], dcr = v[CHS_F_REPAIR], dcd = v[CHS_F_DONOR];
+  const double dg = v[CHS_F_GROWTH_FACTOR], di = v[CHS_F_CYTOKINE], dn = v[CHS_F_OXYGEN], dp = v[CHS_F_PROTEOGLYCAN];
+  const double dk = v[CHS_F_COLLAGEN2], df = v[CHS_F_FIBROUS], dl = v[CHS_F_LATENT];
+  const double sgn_i = i >= 0.0 ? 1.0 : -1.0;
+  /* helpers' derivatives */
+  const double dfn = dsat(n, r->K_n, dn), dh = dsat(g, r->K_g, dg);
+  const double dq = -x.q * x.q * sgn_i * di / r->K_I;
+  /* dH/ds = sech^2 / (2 eps) = 2 H (1 - H) / eps: no cancellation in the tails, where
+   * 1 - tanh^2 would lose every digit. */
+  const double dH = 2.0 * x.H * (1.0 - x.H) / r->eps * ds;
+  const double dT = dsat(s, r->K_T, ds), dps = dsat(s, r->K_psi, ds), dgm = dsat(g, r->K_m, dg);
+  const double dnq = dsat(n, r->K_qn, dn);
+  double ddeg; /* switch_deg on |i|: D = y^n / (1 + y^n), y = |i| / K */
+  {
+    double a = fabs(i), y = a / r->K_deg, nn = r->n_deg;
+    if (nn == 1.0) {
+      double t = r->K_deg + a;
+      ddeg = r->K_deg / (t * t) * sgn_i * di;
+    } else {
+      double yn = nn == 4.0 ? (y * y) * (y * y) : pow(y, nn);
+      double t = 1.0 + yn;
+      ddeg = y > 0.0 ? nn * yn / y / (t * t) * sgn_i * di / r->K_deg : 0.0;
+    }
+  }
+  double dopen_act = 0.0;
+  if (e->k_nat > 0) {
+    double lost = 1.0 - (k + f) / e->k_nat;
+    if (lost > 0.0 && lost < 1.0) dopen_act = -(dk + df) / e->k_nat;
+  }
+  const double rho = s + c + cr + cd, drho = ds + dc + dcr + dcd;
+  const double ddiff = r->k_d * r->A_d * (dH * x.h * x.q * s + x.H * dh * x.q * s + x.H * x.h * dq * s + x.H * x.h * x.q * ds);
+  const double boost = 1.0 + r->beta_T * x.T, dboost = r->beta_T * dT;
+  const double dprolif = r->r_s * r->A_d * (dfn * s * (1.0 - rho / r->rho_max) + x.fn * ds * (1.0 - rho / r->rho_max) -
+                                            x.fn * s * drho / r->rho_max);
+  const double ddied = (r->delta_s + r->delta_X * e->Z) * ds + r->delta_X * dZ * s;
+  JR[CHS_F_MSC] = dprolif - ddiff - ddied;
+  if (dflows) {
+    dflows[0] = dprolif;
+    dflows[1] = ddiff;
+    dflows[2] = ddied;
+  }
+  JR[CHS_F_REPAIR] = r->msc_allogeneic ? 0.0 : ddiff;
+  JR[CHS_F_DONOR] = r->msc_allogeneic ? ddiff : 0.0;
+  JR[CHS_F_CHONDROCYTE] = 0.0;
+  if (r->chondro_kinetics) {
+    const double room = 1.0 - rho / e->c_max, droom = -drho / e->c_max;
+    const double death = r->delta_c * (1.0 + r->a_c * fabs(i)), ddeath = r->delta_c * r->a_c * sgn_i * di;
+    const double dact = r->k_act * (dopen_act * c + x.open_act * dc), dmat = r->k_mat * dcr;
+    JR[CHS_F_CHONDROCYTE] += r->r_cm * r->A * (dfn * c * room + x.fn * dc * room + x.fn * c * droom) + dmat - dact -
+                             ddeath * c - death * dc;
+    const double gr = r->r_c * r->A * (1.0 + r->beta_c * x.h);
+    const double dgr = r->r_c * r->A * r->beta_c * dh;
+    /* gr * boost * fn * cr * room */
+    JR[CHS_F_REPAIR] += dgr * boost * x.fn * cr * room + gr * dboost * x.fn * cr * room + gr * boost * dfn * cr * room +
+                        gr * boost * x.fn * dcr * room + gr * boost * x.fn * cr * droom + dact - dmat - ddeath * cr -
+                        death * dcr;
+    JR[CHS_F_DONOR] -= ddeath * cd + death * dcd;
+  }
+  JR[CHS_F_DONOR] -= r->delta_D * (dZ * cd + e->Z * dcd);
+  const double kA = r->k_a0 + e->k_inj + r->k_aS * sat(s, r->K_aS), dkA = r->k_aS * dsat(s, r->K_aS, ds);
+  JR[CHS_F_GROWTH_FACTOR] = r->sigma_c * (dc + r->sigma_rel * (dcr + dcd)) + dkA * l + kA * dl - r->lambda_g * dg -
+                            r->u_g * (drho * x.gm + rho * dgm);
+  JR[CHS_F_LATENT] = r->sigma_l * (dc + dcr) / r->c0 - dkA * l - kA * dl;
+  JR[CHS_F_CYTOKINE] = -r->lambda_i * di - r->psi_i * (dps * i + x.ps * di);
+  JR[CHS_F_OXYGEN] = -r->q_n * (drho * x.nq + rho * dnq);
+  const double env = x.q * x.fn / r->c0, denv = (dq * x.fn + x.q * dfn) / r->c0;
+  const double room_k = 1.0 - k - f, droom_k = -dk - df;
+  const double rep0 = cr * r->A + cd * r->A_D, drep0 = dcr * r->A + dcd * r->A_D;
+  const double rep = rep0 * boost, drep = drep0 * boost + rep0 * dboost;
+  const double synp = c * r->P_pm + rep * r->P_p, dsynp = dc * r->P_pm + drep * r->P_p;
+  const double fp = 1.0 + r->beta_p * x.h, dfp = r->beta_p * dh;
+  JR[CHS_F_PROTEOGLYCAN] = (dsynp * env * fp + synp * denv * fp + synp * env * dfp) * (1.0 - p) - synp * env * fp * dp -
+                           r->mech * r->k_pi * ddeg * p - (r->k_p0 + r->mech * r->k_pi * x.deg) * dp;
+  const double sk = sat(room_k, r->K_room), dsk = dsat(room_k, r->K_room, droom_k);
+  const double synk = c * r->P_km * sk + rep * r->P_k * room_k;
+  const double dsynk = dc * r->P_km * sk + c * r->P_km * dsk + drep * r->P_k * room_k + rep * r->P_k * droom_k;
+  const double fk = 1.0 + r->beta_k * x.h, dfk = r->beta_k * dh;
+  JR[CHS_F_COLLAGEN2] = dsynk * env * fk + synk * denv * fk + synk * env * dfk - r->mech * r->k_ki * ddeg * k -
+                        (r->k_k0 + r->mech * r->k_ki * x.deg) * dk;
+  const double a0 = r->P_f * r->A_d / r->c0;
+  JR[CHS_F_FIBROUS] = a0 * (-dh * x.fn * s * room_k + (1.0 - x.h) * dfn * s * room_k + (1.0 - x.h) * x.fn * ds * room_k +
+                            (1.0 - x.h) * x.fn * s * droom_k) - r->k_f0 * df;
+}
+
 void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
                          double *proliferated, double *differentiated, double *died)
 {

@@ -58,6 +58,12 @@ void chs_react_and_flows(const chs_rates *r, const chs_cell_env *e, const double
 void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],
                          double *proliferated, double *differentiated, double *died);
 
+/* JR = (dR/du) v + (dR/dZ) dZ: the exact derivative of chs_react at u along the direction v
+ * and dZ of the immune response (a joint unknown); with dflows, also that of the three MSC
+ * flows. At the kinks (|x| at 0, the clip of the activation) the branch the function takes. */
+void chs_react_jv(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], const double v[CHS_NF],
+                  double dZ, double JR[CHS_NF], double dflows[3]);
+
 /* J[a*CHS_NF + b] = dR_a/du_b by one-sided differences (a preconditioner ingredient: the
  * Newton iteration itself uses exact residuals). */
 void chs_react_jacobian(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],

@@ -570,3 +570,102 @@ Test(reactions, rates_and_flows_from_one_evaluation)
     }
   }
 }
+
+/* ------------------------------------------------------------ exact derivative */
+
+/* chs_react_jv (the analytic Jacobian-vector product's pointwise part) is the exact
+ * derivative: each column (v = unit vector b), the immune response's (dZ) and the MSC
+ * flows' against centred differences, relative to the row's size (|R_a| plus its terms
+ * sum_b |dR_a/du_b| size_b). A centred difference with step h (of the entry's size) has a
+ * truncation error ~h^2 (more across the sharp MSC threshold) and a round-off error
+ * ~eps / h, more where a value carries its own round-off: below s*, H = (1 + tanh) / 2
+ * loses digits to the cancellation, and that error over h dominates dR/ds (~1e-7 of the
+ * row at h = 1e-5 in the injured-rim state); each entry takes the best of h = 1e-4, 1e-5
+ * and 2e-6, and must be within 1e-8 of the row. A
+ * wrong or missing term is as large as the term; the last case shows a 1e-6 error fails. */
+static void jv_columns(const chs_rates *r, const state *st, double h_rel, double size[CHS_NF + 1],
+                       double Jc[CHS_NF + 1][CHS_NF], double Fc[CHS_NF + 1][3])
+{
+  for (int b = 0; b <= CHS_NF; b++) { /* b = CHS_NF: the immune response Z */
+    size[b] = b < CHS_NF ? fmax(fabs(st->u[b]), 1e-3 * chs_field_scale[b]) : 1.0;
+    const double h = h_rel * size[b];
+    double up[CHS_NF], dn[CHS_NF], Rp[CHS_NF], Rm[CHS_NF], fp[3], fm[3];
+    chs_cell_env ep = st->e, em = st->e;
+    memcpy(up, st->u, sizeof up);
+    memcpy(dn, st->u, sizeof dn);
+    if (b < CHS_NF) {
+      up[b] += h;
+      dn[b] -= h;
+    } else {
+      ep.Z += h;
+      em.Z -= h;
+    }
+    chs_react_and_flows(r, &ep, up, Rp, fp);
+    chs_react_and_flows(r, &em, dn, Rm, fm);
+    for (int a = 0; a < CHS_NF; a++) Jc[b][a] = (Rp[a] - Rm[a]) / (2 * h);
+    for (int q = 0; q < 3; q++) Fc[b][q] = (fp[q] - fm[q]) / (2 * h);
+  }
+}
+
+static double jv_check(const chs_rates *r, const state *st, double perturb)
+{
+  double worst = 0.0;
+  double size[CHS_NF + 1], Jx[CHS_NF + 1][CHS_NF], Fx[CHS_NF + 1][3];
+  double Jc[3][CHS_NF + 1][CHS_NF], Fc[3][CHS_NF + 1][3];
+  for (int b = 0; b <= CHS_NF; b++) {
+    double v[CHS_NF] = {0}, dZ = b == CHS_NF ? 1.0 : 0.0;
+    if (b < CHS_NF) v[b] = 1.0;
+    chs_react_jv(r, &st->e, st->u, v, dZ, Jx[b], Fx[b]);
+  }
+  Jx[CHS_F_MSC][CHS_F_MSC] *= 1.0 + perturb;
+  jv_columns(r, st, 1e-5, size, Jc[0], Fc[0]);
+  jv_columns(r, st, 2e-6, size, Jc[1], Fc[1]);
+  jv_columns(r, st, 1e-4, size, Jc[2], Fc[2]);
+  double R0[CHS_NF], F0[3];
+  chs_react_and_flows(r, &st->e, st->u, R0, F0);
+  for (int a = 0; a < CHS_NF + 3; a++) {
+    double row = a < CHS_NF ? fabs(R0[a]) : fabs(F0[a - CHS_NF]);
+    for (int b = 0; b <= CHS_NF; b++) row += fabs(a < CHS_NF ? Jc[0][b][a] : Fc[0][b][a - CHS_NF]) * size[b];
+    for (int b = 0; b <= CHS_NF; b++) {
+      double ex = a < CHS_NF ? Jx[b][a] : Fx[b][a - CHS_NF], e = INFINITY, fd = 0.0;
+      for (int s = 0; s < 3; s++) {
+        double c = a < CHS_NF ? Jc[s][b][a] : Fc[s][b][a - CHS_NF];
+        double es = row > 0 ? fabs(ex - c) * size[b] / row : fabs(ex - c);
+        if (es < e) e = es, fd = c;
+      }
+      worst = fmax(worst, e);
+      if (perturb == 0.0)
+        cr_expect(e <= 1e-8, "%s: d%s/d%s exact %.12g, centred %.12g (%.2e of the row)", st->name,
+                  a < CHS_NF ? chs_field_names[a] : (const char *[]){"prolif", "diff", "died"}[a - CHS_NF],
+                  b < CHS_NF ? chs_field_names[b] : "Z", ex, fd, e);
+    }
+  }
+  return worst;
+}
+
+Test(reactions, exact_derivative_matches_centred_differences)
+{
+  const char *const *cases[] = {
+      NULL,
+      (const char *[]){"patient.age=62", "matrix.n_deg=2.5", "patient.mech=1.5", NULL},
+      (const char *[]){"mechanisms.chondrocyte_kinetics=false", NULL},
+      (const char *[]){"mechanisms.catabolic_switch=false", NULL},
+      (const char *[]){"mechanisms.latent_gf=false", "mechanisms.trophic=false", NULL},
+  };
+  double worst = 0.0;
+  for (int c = 0; c < 5; c++)
+    for (int allo = 0; allo < 2; allo++) {
+      chs_rates r;
+      rates_for(&r, allo, cases[c]);
+      for (int k = 0; k < NSTATES; k++) worst = fmax(worst, jv_check(&r, &g_states[k], 0.0));
+    }
+  fprintf(stderr, "[exact derivative] worst error / row size %.3g (limit 1e-8)\n", worst);
+  /* The measure sees an error of 1e-6 in one entry (dR_msc/ds). */
+  chs_rates r;
+  rates_for(&r, false, NULL);
+  cr_expect_gt(jv_check(&r, &g_states[1], 1e-6), 1e-8, "a 1e-6 error in dR_msc/ds went unseen");
+  /* Linear in the direction: a zero direction gives exactly zero. */
+  double zero[CHS_NF] = {0}, J[CHS_NF], F[3];
+  chs_react_jv(&r, &g_states[3].e, g_states[3].u, zero, 0.0, J, F);
+  for (int a = 0; a < CHS_NF; a++) cr_expect_eq(J[a], 0.0);
+}
