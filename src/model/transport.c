@@ -232,3 +232,170 @@ void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, co
       }
     }
 }
+
+/* ------------------------------------------------------------ exact derivative */
+
+double chs_transport_robin_dD(double h, double D_cell, double half_dz)
+{
+  if (h <= 0.0 || D_cell <= 0.0) return 0.0;
+  const double r = 1.0 / (1.0 / h + half_dz / D_cell);
+  return r * r * half_dz / (D_cell * D_cell);
+}
+
+/* The harmonic mean H = 2ab / (a + b) and its derivative dH = 2 (b^2 da + a^2 db) / (a + b)^2
+ * with one division (both 0 where the mean is 0). */
+static inline double harmonic_jv(double a, double b, double da, double db, double *dH)
+{
+  const double s = a + b;
+  if (!(s > 0.0)) {
+    *dH = 0.0;
+    return 0.0;
+  }
+  const double r = 1.0 / s;
+  *dH = 2.0 * (b * b * da + a * a * db) * r * r;
+  return 2.0 * a * b * r;
+}
+
+void chs_transport_fill_coefficients_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                        const double *vg, double *dD)
+{
+  long n = (long)g->nghost;
+#pragma omp parallel for schedule(static)
+  for (long c = 0; c < n; c++) {
+    const int in_filler = tp->filler && tp->filler[c] > 0.0;
+    const double cell = in_filler ? tp->carrier_cell : 1.0, solute = in_filler ? tp->carrier_solute : 1.0;
+    const double *u = ug + c * CHS_NF;
+    const double M = u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS];
+    const double dM = M < 0.0 || M > 1.0 ? 0.0 : vg[c * CHS_TP_NV + CHS_ND];
+    const double dopen = -2.0 * (1.0 - M) * dM;
+    double *d = dD + c * CHS_ND;
+    d[CHS_F_MSC] = tp->D_s * cell * dopen;
+    d[CHS_F_CHONDROCYTE] = tp->D_c * cell * dopen;
+    d[CHS_F_REPAIR] = tp->D_c * cell * dopen;
+    d[CHS_F_DONOR] = tp->D_c * cell * dopen;
+    d[CHS_F_GROWTH_FACTOR] = (tp->Dg_tissue - tp->Dg_free * solute) * dM;
+    d[CHS_F_CYTOKINE] = (tp->Di_tissue - tp->Di_free * solute) * dM;
+    d[CHS_F_OXYGEN] = 0.0;
+  }
+}
+
+static inline double bottom_coef_dD(const chs_transport *tp, int f, double Dc, double half_dz)
+{
+  if (f == CHS_F_OXYGEN) return chs_transport_robin_dD(tp->h_bone, Dc, half_dz);
+  if (f == CHS_F_CYTOKINE) return chs_transport_robin_dD(tp->P_b, Dc, half_dz);
+  return 0.0;
+}
+
+/* The same walk as chs_transport_apply; each face's term c H (u_n - u_c) contributes
+ * c (H (v_n - v_c) + dH (u_n - u_c)). */
+void chs_transport_apply_jv(const chs_transport *tp, const chs_grid *g, const double *ug, const double *D,
+                            const double *vg, const double *dD, const chs_transport_dir *dir, double *jv)
+{
+  const long sx = 1, sy = g->gd[0], sz = (long)g->gd[0] * g->gd[1];
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  if (nx <= 0 || ny <= 0 || nz <= 0) return;
+  const double cz = g->cz, cy = g->cy, dz = g->h[2], half_dz = 0.5 * g->h[2];
+  const int ylo = g->lo[1] == 0, yhi = g->lo[1] + ny == g->gn[1];
+  const int len = run_length(nx, ny), runs = (nx + len - 1) / len;
+  const long tasks = (long)ny * runs;
+  enum { NV = CHS_TP_NV };
+#pragma omp parallel for schedule(static)
+  for (long t = 0; t < tasks; t++) {
+    const int j = (int)(t / runs), i0 = (int)(t % runs) * len;
+    const int i1 = i0 + len < nx ? i0 + len : nx;
+    const int has_ym = cy > 0.0 && !(ylo && j == 0), has_yp = cy > 0.0 && !(yhi && j == ny - 1);
+    double hz[TP_RUN][CHS_ND], dhz[TP_RUN][CHS_ND]; /* z faces below the previous depth's cells */
+    for (int k = 0; k < nz; k++) {
+      double hx[CHS_ND], dhx[CHS_ND]; /* the x face shared with the previous cell of the run */
+      int hx_ok = 0;
+      for (int i = i0; i < i1; i++) {
+        const long c = (long)chs_grid_ghosted(g, i, j, k);
+        const double *u = ug + c * CHS_NF, *v = vg + c * NV, *Dc = D + c * CHS_ND, *dDc = dD + c * CHS_ND;
+        double *out = jv + chs_grid_owned(g, i, j, k) * CHS_NF;
+        const double cxm = g->cxm[i], cxp = g->cxp[i];
+        double *hzi = hz[i - i0], *dhzi = dhz[i - i0];
+        for (int f = 0; f < CHS_ND; f++) {
+          double acc = 0.0;
+          const double uc = u[f], vc = v[f], d = Dc[f], dd = dDc[f];
+#define CHS_FACE(nb, coef, H, dH) \
+  acc += (coef) * ((H) * (vg[(nb) * NV + f] - vc) + (dH) * (ug[(nb) * CHS_NF + f] - uc))
+          if (cxm > 0.0) {
+            const long n = c - sx;
+            double H, dH;
+            if (hx_ok) {
+              H = hx[f];
+              dH = dhx[f];
+            } else {
+              H = harmonic_jv(d, D[n * CHS_ND + f], dd, dD[n * CHS_ND + f], &dH);
+            }
+            CHS_FACE(n, cxm, H, dH);
+          }
+          if (cxp > 0.0) {
+            const long n = c + sx;
+            double dH;
+            const double H = harmonic_jv(d, D[n * CHS_ND + f], dd, dD[n * CHS_ND + f], &dH);
+            hx[f] = H;
+            dhx[f] = dH;
+            CHS_FACE(n, cxp, H, dH);
+          }
+          if (has_ym) {
+            const long n = c - sy;
+            double dH;
+            const double H = harmonic_jv(d, D[n * CHS_ND + f], dd, dD[n * CHS_ND + f], &dH);
+            CHS_FACE(n, cy, H, dH);
+          }
+          if (has_yp) {
+            const long n = c + sy;
+            double dH;
+            const double H = harmonic_jv(d, D[n * CHS_ND + f], dd, dD[n * CHS_ND + f], &dH);
+            CHS_FACE(n, cy, H, dH);
+          }
+          if (k > 0) {
+            CHS_FACE(c - sz, cz, hzi[f], dhzi[f]);
+          } else {
+            const double U = tp->kappa * tp->fluid[f];
+            acc += (top_coef(tp, f, d, half_dz) * (tp->kappa * dir->fluid[f] - vc) +
+                    (chs_field_kind[f] == CHS_KIND_SOLUTE ? chs_transport_robin_dD(tp->h_top, d, half_dz) * dd : 0.0) *
+                        (U - uc)) / dz;
+          }
+          if (k < nz - 1) {
+            const long n = c + sz;
+            double dH;
+            const double H = harmonic_jv(d, D[n * CHS_ND + f], dd, dD[n * CHS_ND + f], &dH);
+            hzi[f] = H;
+            dhzi[f] = dH;
+            CHS_FACE(n, cz, H, dH);
+          } else {
+            const double dvalue = f == CHS_F_CYTOKINE ? dir->bone_cytokine : 0.0;
+            acc += (bottom_coef(tp, f, d, half_dz) * (dvalue - vc) +
+                    bottom_coef_dD(tp, f, d, half_dz) * dd * (bottom_value(tp, f) - uc)) / dz;
+          }
+#undef CHS_FACE
+          out[f] += acc;
+        }
+        hx_ok = cxp > 0.0;
+      }
+    }
+  }
+}
+
+void chs_transport_surface_uptake_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                     const double *D, const double *vg, const double *dD,
+                                     const chs_transport_dir *dir, double out[CHS_ND])
+{
+  for (int f = 0; f < CHS_ND; f++) out[f] = 0.0;
+  if (g->lo[2] != 0) return;
+  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
+  for (int j = 0; j < g->ln[1]; j++)
+    for (int i = 0; i < g->ln[0]; i++) {
+      const size_t c = chs_grid_ghosted(g, i, j, 0);
+      for (int f = 0; f < CHS_ND; f++) {
+        if (chs_field_kind[f] != CHS_KIND_SOLUTE) continue;
+        const double d = D[c * CHS_ND + f];
+        const double coef = chs_transport_robin(tp->h_top, d, half_dz);
+        const double dcoef = chs_transport_robin_dD(tp->h_top, d, half_dz) * dD[c * CHS_ND + f];
+        out[f] += (dcoef * (tp->kappa * tp->fluid[f] - ug[c * CHS_NF + f]) +
+                   coef * (tp->kappa * dir->fluid[f] - vg[c * CHS_TP_NV + f])) / dz * g->vol[i];
+      }
+    }
+}

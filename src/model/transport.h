@@ -64,6 +64,31 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
 void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, const double *ug,
                                   const double *D, double out[CHS_ND]);
 
+/* ---- The exact derivative (analytic Jacobian-vector products) ----
+ * A direction is carried, ghosted, as CHS_TP_NV values per cell: the moving fields'
+ * components, then that of the network's raw sum k + f (the diffusivities depend on the
+ * state through it alone). The joint's part of the direction enters through the fluid
+ * values and the bone-side cytokine. At the clip of M to [0, 1] the derivative is that of
+ * the branch taken (0 outside, the slope inside and on the edges). */
+enum { CHS_TP_NV = CHS_ND + 1 };
+typedef struct {
+  double fluid[CHS_ND];  /* d fluid values */
+  double bone_cytokine;  /* d bone-side cytokine value */
+} chs_transport_dir;
+
+/* dD (ghosted, CHS_ND per cell): the derivative of the diffusivities along vg. */
+void chs_transport_fill_coefficients_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                        const double *vg, double *dD);
+/* jv[cell*CHS_NF + f] += the derivative of chs_transport_apply's terms along (vg, dir). */
+void chs_transport_apply_jv(const chs_transport *tp, const chs_grid *g, const double *ug, const double *D,
+                            const double *vg, const double *dD, const chs_transport_dir *dir, double *jv);
+/* The derivative of chs_transport_surface_uptake along (vg, dir). */
+void chs_transport_surface_uptake_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
+                                     const double *D, const double *vg, const double *dD,
+                                     const chs_transport_dir *dir, double out[CHS_ND]);
+/* d chs_transport_robin / d D_cell. */
+double chs_transport_robin_dD(double h, double D_cell, double half_dz);
+
 /* Surface and bone boundary terms of one cell's face: flux into the cell per unit area
  * is coef * (U - u); returns coef (0 when there is no exchange). */
 double chs_transport_robin(double h, double D_cell, double half_dz);
