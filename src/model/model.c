@@ -148,6 +148,9 @@ void chs_model_destroy(chs_model **mp)
   free(m->D);
   free(m->filler);
   chs_halo_destroy(&m->halo);
+  free(m->vg);
+  free(m->dD);
+  chs_halo_destroy(&m->halo_v);
   free(m);
   *mp = NULL;
 }
@@ -196,6 +199,7 @@ void chs_model_sync_pools(chs_model *m, const double *y)
 static void copy_to_ghosted(chs_model *m, const double *y)
 {
   const chs_grid *g = m->grid;
+  m->loads++;
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
 #pragma omp parallel for collapse(2) schedule(static)
   for (int k = 0; k < nz; k++)
@@ -286,16 +290,15 @@ static void boundary_cell_sources(const chs_model *m, double *ydot)
     }
 }
 
-void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
+/* The tissue totals the joint reads, summed over this rank (then over all ranks). */
+enum { S_PROLIF, S_DIFF, S_DIED, S_MSC, S_DONOR, S_COLL, S_COLL_FP, S_UPG, S_UPI, S_UPG_FP, S_UPI_FP, S_N };
+
+/* The pointwise reactions into ydot (NULL: only the totals) and the cell totals
+ * S_PROLIF..S_COLL_FP of this rank. */
+static void react_and_sum(const chs_model *m, double t, const double *y, double *ydot, double sums[S_N])
 {
   const chs_grid *g = m->grid;
   const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
-  m->nrhs++;
-  m->t_now = t;
-  chs_model_sync_pools(m, y);
-  /* Post the halo exchange, do the pointwise reactions while messages travel. */
-  copy_to_ghosted(m, y);
-  chs_halo_begin(m->halo, m->ug);
   double prolif = 0.0, diff = 0.0, died = 0.0, msc = 0.0, donor = 0.0, coll = 0.0, coll_fp = 0.0;
 #pragma omp parallel for collapse(2) schedule(static) \
     reduction(+ : prolif, diff, died, msc, donor, coll, coll_fp)
@@ -306,8 +309,8 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
         const double *u = y + c * CHS_NF;
         chs_cell_env env;
         chs_model_cell_env(m, t, c, k, &env);
-        double flows[3];
-        chs_react_and_flows(&m->rates, &env, u, ydot + c * CHS_NF, u[CHS_F_MSC] != 0.0 ? flows : NULL);
+        double flows[3], R[CHS_NF];
+        chs_react_and_flows(&m->rates, &env, u, ydot ? ydot + c * CHS_NF : R, u[CHS_F_MSC] != 0.0 ? flows : NULL);
         double v = g->vol[i];
         coll += u[CHS_F_COLLAGEN2] * v;
         if (g->footprint[(size_t)j * (size_t)nx + (size_t)i]) coll_fp += u[CHS_F_COLLAGEN2] * v;
@@ -319,38 +322,224 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
           msc += u[CHS_F_MSC] * v;
         }
       }
+  const double cell[] = {[S_PROLIF] = prolif, [S_DIFF] = diff,   [S_DIED] = died,      [S_MSC] = msc,
+                         [S_DONOR] = donor,   [S_COLL] = coll,   [S_COLL_FP] = coll_fp};
+  for (int q = 0; q <= S_COLL_FP; q++) sums[q] = cell[q];
+}
+
+/* The solute uptake totals S_UPG..S_UPI_FP of this rank (m->ug and m->D loaded). */
+static void uptake_sums(const chs_model *m, double sums[S_N])
+{
+  double up[CHS_ND];
+  chs_transport_surface_uptake(&m->tp, m->grid, m->ug, m->D, up);
+  sums[S_UPG] = up[CHS_F_GROWTH_FACTOR];
+  sums[S_UPI] = up[CHS_F_CYTOKINE];
+  footprint_uptake(m, &sums[S_UPG_FP], &sums[S_UPI_FP]);
+}
+
+/* What the joint's equations read, from the totals over all ranks. */
+static chs_tissue_flows tissue_flows(const chs_model *m, const double sums[S_N])
+{
+  const chs_grid *g = m->grid;
+  /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
+  const double ps = g->phys_scale;
+  return (chs_tissue_flows){
+      .died = sums[S_DIED] * ps,
+      .differentiated = sums[S_DIFF] * ps,
+      .proliferated = sums[S_PROLIF] * ps,
+      .msc_tissue = sums[S_MSC] * ps,
+      .donor_cells = sums[S_DONOR] * ps,
+      /* Joint-level values per mm^2 of the joint's cartilage: the lesion weighs its real
+       * area, the rest of the joint is like the simulated tissue around it. */
+      .damage = 1.0 - joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
+                                 g->domain_volume, m->k_native_mean) /
+                          m->k_native_mean,
+      .uptake_G = joint_mean(m->lesion_share, sums[S_UPG_FP], m->footprint_area, sums[S_UPG], m->surface_area,
+                             native_surface_uptake(m, CHS_F_GROWTH_FACTOR)),
+      .uptake_I = joint_mean(m->lesion_share, sums[S_UPI_FP], m->footprint_area, sums[S_UPI], m->surface_area,
+                             native_surface_uptake(m, CHS_F_CYTOKINE)),
+  };
+}
+
+void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
+{
+  const chs_grid *g = m->grid;
+  m->nrhs++;
+  m->t_now = t;
+  chs_model_sync_pools(m, y);
+  /* Post the halo exchange, do the pointwise reactions while messages travel. */
+  copy_to_ghosted(m, y);
+  chs_halo_begin(m->halo, m->ug);
+  double sums[S_N];
+  react_and_sum(m, t, y, ydot, sums);
   chs_halo_end(m->halo, m->ug);
   chs_transport_fill_coefficients(&m->tp, g, m->ug, m->D);
   chs_transport_apply(&m->tp, g, m->ug, m->D, ydot);
   boundary_cell_sources(m, ydot);
-  double up[CHS_ND], upG_fp, upI_fp;
-  chs_transport_surface_uptake(&m->tp, g, m->ug, m->D, up);
-  footprint_uptake(m, &upG_fp, &upI_fp);
+  uptake_sums(m, sums);
+  chs_par_sum(m->par, sums, S_N);
+  /* Kept for the Jacobian-vector products at this state (chs_model_jv_setup). */
+  m->tf = tissue_flows(m, sums);
+  m->tf_t = t;
+  m->tf_y = y;
+  if (m->npool_local) chs_joint_rhs(&m->joint, t, m->pools, &m->tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
+}
 
-  enum { S_PROLIF, S_DIFF, S_DIED, S_MSC, S_DONOR, S_COLL, S_COLL_FP, S_UPG, S_UPI, S_UPG_FP, S_UPI_FP, S_N };
+/* ------------------------------------------------------------ exact Jacobian-vector product */
+
+chs_status chs_model_jv_setup(chs_model *m, double t, const double *y)
+{
+  const chs_grid *g = m->grid;
+  if (!m->vg) {
+    m->vg = calloc(g->nghost * CHS_TP_NV, sizeof(double));
+    m->dD = calloc(g->nghost * CHS_ND, sizeof(double));
+    if (!m->vg || !m->dD) return chs_error(CHS_ERR_NOMEM, "out of memory (Jacobian-vector product)");
+    CHS_CHECK(chs_halo_create(m->par, g->ln, g->ng, CHS_TP_NV, &m->halo_v));
+  }
+  m->t_now = t;
+  chs_model_sync_pools(m, y);
+  chs_model_load_state(m, y);
+  m->jv_loaded = m->loads;
+  /* The joint's inputs at y: CVODE sets up the products right after the residual f(t, y),
+   * whose tissue totals are kept; anyone else gets them summed afresh. */
+  if (m->tf_y != y || m->tf_t != t) {
+    double sums[S_N];
+    react_and_sum(m, t, y, NULL, sums);
+    uptake_sums(m, sums);
+    chs_par_sum(m->par, sums, S_N);
+    m->tf = tissue_flows(m, sums);
+    m->tf_t = t;
+    m->tf_y = y;
+  }
+  return CHS_OK;
+}
+
+/* The derivative of footprint_uptake along the direction (vg, dir). */
+static void footprint_uptake_jv(const chs_model *m, const chs_transport_dir *dir, double *dG, double *dI)
+{
+  const chs_grid *g = m->grid;
+  *dG = *dI = 0.0;
+  if (g->lo[2] != 0) return;
+  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
+  const int fs[2] = {CHS_F_GROWTH_FACTOR, CHS_F_CYTOKINE};
+  double out[2] = {0.0, 0.0};
+  for (int j = 0; j < g->ln[1]; j++)
+    for (int i = 0; i < g->ln[0]; i++) {
+      if (!g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
+      const size_t c = chs_grid_ghosted(g, i, j, 0);
+      for (int q = 0; q < 2; q++) {
+        const int f = fs[q];
+        const double d = m->D[c * CHS_ND + f];
+        const double coef = chs_transport_robin(m->tp.h_top, d, half_dz);
+        const double dcoef = chs_transport_robin_dD(m->tp.h_top, d, half_dz) * m->dD[c * CHS_ND + f];
+        out[q] += (dcoef * (m->tp.kappa * m->tp.fluid[f] - m->ug[c * CHS_NF + f]) +
+                   coef * (m->tp.kappa * dir->fluid[f] - m->vg[c * CHS_TP_NV + f])) / dz * g->vol[i];
+      }
+    }
+  *dG = out[0];
+  *dI = out[1];
+}
+
+/* The derivative of native_surface_uptake: the native surface cell does not move, only
+ * the fluid value does. */
+static double native_surface_uptake_jv(const chs_model *m, int f, double dfluid)
+{
+  double D[CHS_ND];
+  chs_transport_coefficients(&m->tp, m->native.state, D);
+  return chs_transport_robin(m->tp.h_top, D[f], 0.5 * m->grid->h[2]) * m->tp.kappa * dfluid;
+}
+
+/* Mirrors chs_model_rhs term by term: the reactions (chs_react_jv), the transport with its
+ * state-dependent diffusivities and the fluid's boundary values, the cells attaching from
+ * the fluid, and the joint's equations through the tissue sums they read. */
+void chs_model_jv(chs_model *m, double t, const double *y, const double *v, double *Jv)
+{
+  const chs_grid *g = m->grid;
+  const int nx = g->ln[0], ny = g->ln[1], nz = g->ln[2];
+  if (m->loads != m->jv_loaded || m->t_now != t) chs_model_jv_setup(m, t, y); /* allocated already */
+  double dP[CHS_NPOOL];
+  if (m->npool_local) memcpy(dP, v + g->nlocal * CHS_NF, sizeof dP);
+  chs_par_bcast(m->par, dP, (int)sizeof dP);
+  const chs_transport_dir dir = {
+      .fluid = {[CHS_F_GROWTH_FACTOR] = dP[CHS_P_G], [CHS_F_CYTOKINE] = dP[CHS_P_I]},
+      .bone_cytokine = m->kappa_B * dP[CHS_P_B],
+  };
+  /* The direction's moving fields and network sum into the ghosted vg. */
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        const double *vc = v + chs_grid_owned(g, i, j, k) * CHS_NF;
+        double *w = m->vg + chs_grid_ghosted(g, i, j, k) * CHS_TP_NV;
+        for (int f = 0; f < CHS_ND; f++) w[f] = vc[f];
+        w[CHS_ND] = vc[CHS_F_COLLAGEN2] + vc[CHS_F_FIBROUS];
+      }
+  chs_halo_begin(m->halo_v, m->vg);
+  double prolif = 0.0, diff = 0.0, died = 0.0, msc = 0.0, donor = 0.0, coll = 0.0, coll_fp = 0.0;
+#pragma omp parallel for collapse(2) schedule(static) \
+    reduction(+ : prolif, diff, died, msc, donor, coll, coll_fp)
+  for (int k = 0; k < nz; k++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++) {
+        size_t c = chs_grid_owned(g, i, j, k);
+        const double *u = y + c * CHS_NF, *vc = v + c * CHS_NF;
+        chs_cell_env env;
+        chs_model_cell_env(m, t, c, k, &env);
+        const int has_msc = u[CHS_F_MSC] != 0.0 || vc[CHS_F_MSC] != 0.0;
+        double dflows[3];
+        chs_react_jv(&m->rates, &env, u, vc, dP[CHS_P_Z], Jv + c * CHS_NF, has_msc ? dflows : NULL);
+        double vol = g->vol[i];
+        coll += vc[CHS_F_COLLAGEN2] * vol;
+        if (g->footprint[(size_t)j * (size_t)nx + (size_t)i]) coll_fp += vc[CHS_F_COLLAGEN2] * vol;
+        donor += vc[CHS_F_DONOR] * vol;
+        if (has_msc) {
+          prolif += dflows[0] * vol;
+          diff += dflows[1] * vol;
+          died += dflows[2] * vol;
+          msc += vc[CHS_F_MSC] * vol;
+        }
+      }
+  chs_halo_end(m->halo_v, m->vg);
+  chs_transport_fill_coefficients_jv(&m->tp, g, m->ug, m->vg, m->dD);
+  chs_transport_apply_jv(&m->tp, g, m->ug, m->D, m->vg, m->dD, &dir, Jv);
+  /* Cells attaching from the fluid over the lesion (boundary_cell_sources); the bone's
+   * inflow rate is set by events, not by the state. */
+  const double area = g->lesion_area_phys;
+  if (area > 0.0) {
+    const double dtop = m->joint.phi *
+                        (chs_joint_attach_rate_jv(&m->joint, m->pools, dP) * m->pools[CHS_P_N] +
+                         chs_joint_attach_rate(&m->joint, m->pools) * dP[CHS_P_N]) / area;
+    if (dtop != 0.0)
+      for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++)
+          if (g->footprint[(size_t)j * (size_t)nx + (size_t)i])
+            Jv[chs_grid_owned(g, i, j, 0) * CHS_NF + CHS_F_MSC] += dtop / g->h[2];
+  }
+  double up[CHS_ND], upG_fp, upI_fp;
+  chs_transport_surface_uptake_jv(&m->tp, g, m->ug, m->D, m->vg, m->dD, &dir, up);
+  footprint_uptake_jv(m, &dir, &upG_fp, &upI_fp);
+
   double sums[S_N] = {prolif, diff,    died, msc, donor, coll, coll_fp, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE],
                       upG_fp, upI_fp};
   chs_par_sum(m->par, sums, S_N);
   if (m->npool_local) {
-    /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
+    /* The values the joint read (as chs_model_rhs builds them) and their derivatives:
+     * joint_mean is linear in its totals and its native value. */
     const double ps = g->phys_scale;
-    chs_tissue_flows tf = {
+    const chs_tissue_flows dtf = {
         .died = sums[S_DIED] * ps,
         .differentiated = sums[S_DIFF] * ps,
         .proliferated = sums[S_PROLIF] * ps,
         .msc_tissue = sums[S_MSC] * ps,
         .donor_cells = sums[S_DONOR] * ps,
-        /* Joint-level values per mm^2 of the joint's cartilage: the lesion weighs its real
-         * area, the rest of the joint is like the simulated tissue around it. */
-        .damage = 1.0 - joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
-                                   g->domain_volume, m->k_native_mean) /
-                            m->k_native_mean,
+        .damage = -joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
+                              g->domain_volume, 0.0) / m->k_native_mean,
         .uptake_G = joint_mean(m->lesion_share, sums[S_UPG_FP], m->footprint_area, sums[S_UPG], m->surface_area,
-                               native_surface_uptake(m, CHS_F_GROWTH_FACTOR)),
+                               native_surface_uptake_jv(m, CHS_F_GROWTH_FACTOR, dP[CHS_P_G])),
         .uptake_I = joint_mean(m->lesion_share, sums[S_UPI_FP], m->footprint_area, sums[S_UPI], m->surface_area,
-                               native_surface_uptake(m, CHS_F_CYTOKINE)),
+                               native_surface_uptake_jv(m, CHS_F_CYTOKINE, dP[CHS_P_I])),
     };
-    chs_joint_rhs(&m->joint, t, m->pools, &tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
+    chs_joint_rhs_jv(&m->joint, t, m->pools, &m->tf, dP, &dtf, Jv + g->nlocal * CHS_NF);
   }
 }
 

@@ -45,6 +45,15 @@ typedef struct chs_model {
   double footprint_volume;    /* simulated volume of the footprint columns, mm^3 (global) */
   double lesion_share;        /* real lesion area / A_joint (1 for diffuse OA, 0 without a lesion) */
   double marrow_rate; /* cells/day entering the lesion from the bone (subchondral route) */
+  /* Analytic Jacobian-vector products (chs_model_jv), allocated on first use: */
+  double *vg;         /* ghosted direction, CHS_TP_NV per cell (transport.h) */
+  double *dD;         /* ghosted derivative of the diffusivities, CHS_ND per cell */
+  chs_halo *halo_v;   /* exchanges vg */
+  long loads;         /* states loaded into ug (right-hand sides and set-ups) */
+  long jv_loaded;     /* the load chs_model_jv_setup made (ug, D, pools describe its y) */
+  chs_tissue_flows tf; /* what the joint read in the last right-hand side, at (tf_t, tf_y) */
+  double tf_t;
+  const double *tf_y;
   long nrhs;          /* right-hand side evaluations */
   double t_now;       /* day of the last right-hand side (the preconditioner's time) */
 } chs_model;
@@ -71,6 +80,12 @@ void chs_model_cell_env(const chs_model *m, double t, size_t c, int k, chs_cell_
 /* Copies y into the ghosted work array and exchanges halos (collective); afterwards
  * m->ug and m->D describe y. Used by the rhs and the preconditioner set-up. */
 void chs_model_load_state(chs_model *m, const double *y);
+
+/* The exact Jacobian-vector product Jv = (df/dy)(t, y) v (collective). chs_model_jv_setup
+ * loads y once for the products that follow at the same y; chs_model_jv reloads it if a
+ * right-hand side or set-up loaded another state in between. */
+chs_status chs_model_jv_setup(chs_model *m, double t, const double *y);
+void chs_model_jv(chs_model *m, double t, const double *y, const double *v, double *Jv);
 
 /* Collective: m->pools = rank 0's pool part of y. */
 void chs_model_sync_pools(chs_model *m, const double *y);

@@ -12,6 +12,9 @@
  *              compared pointwise by global index;
  *   model rhs  the same for the full chs_model_rhs (reactions + transport + boundary cell
  *              sources + the synovial pools) with a cylinder lesion and MSCs in it;
+ *   model Jv   chs_model_jv (the exact Jacobian-vector product) equals the single domain's
+ *              in the same way, and on the single domain matches a centred difference of
+ *              chs_model_rhs along the same direction;
  *   mass       the global sums V u per field (chs_par_sum) and the grid's domain and lesion
  *              volumes agree with the single-domain values.
  * One line PASS/FAIL per check (rank 0); exit status 1 if any check failed. */
@@ -372,6 +375,139 @@ static void check_model(const char *label, const chs_par *par, const chs_grid *g
   chs_par_destroy(&p1);
 }
 
+/* ------------------------------------------------------------------ model Jv */
+
+/* A state away from the model's kinks (matrix below native everywhere, so the activation
+ * of mature cells is off its clip at 0) and a direction of the same scale as each entry;
+ * the pools' part of the direction is rank 0's (the others hold none). */
+static void jv_state_and_direction(const chs_model *m, const chs_grid *g, double *y, double *v)
+{
+  chs_model_initial_state(m, y);
+  perturb_state(g, y);
+  for (int k = 0; k < g->ln[2]; k++)
+    for (int j = 0; j < g->ln[1]; j++)
+      for (int i = 0; i < g->ln[0]; i++) {
+        size_t c = chs_grid_owned(g, i, j, k);
+        int gi = g->lo[0] + i, gj = g->lo[1] + j, gk = g->lo[2] + k;
+        double *u = y + c * CHS_NF, *d = v + c * CHS_NF;
+        if (!g->lesion[c]) u[CHS_F_COLLAGEN2] *= 0.95 + 0.04 * hash01(gi, gj, gk, 8);
+        for (int f = 0; f < CHS_NF; f++)
+          d[f] = (2.0 * hash01(gi, gj, gk, 20 + f) - 1.0) * (fabs(u[f]) + 1e-3 * chs_field_scale[f]);
+      }
+  long np = chs_model_state_length(m) - (long)(g->nlocal * CHS_NF);
+  double *P = y + g->nlocal * CHS_NF, *dP = v + g->nlocal * CHS_NF;
+  for (long q = 0; q < np; q++) {
+    if (q == CHS_P_N || q == CHS_P_Y1 || q == CHS_P_Y2 || q == CHS_P_SB) P[q] = 1e5 * (1.0 + hash01(0, 0, 0, (int)q));
+    if (q == CHS_P_Z) P[q] = 0.3;
+    dP[q] = (2.0 * hash01(1, 2, 3, (int)q) - 1.0) * (fabs(P[q]) + 1e-3);
+  }
+}
+
+static void check_jv(const char *label, const chs_par *par, const chs_grid *g, int ndecomp)
+{
+  chs_par *p1 = NULL;
+  chs_grid *g1 = NULL;
+  single_domain(ndecomp, &p1, &g1);
+  chs_model *m = NULL, *m1 = NULL;
+  chs_error_clear();
+  if (chs_model_create(&g_cfg, g, par, &m) != CHS_OK) die("model");
+  if (chs_model_create(&g_cfg, g1, p1, &m1) != CHS_OK) die("single-domain model");
+  long n = chs_model_state_length(m), n1 = chs_model_state_length(m1);
+  double *y = calloc((size_t)n, sizeof(double)), *v = calloc((size_t)n, sizeof(double));
+  double *jv = calloc((size_t)n, sizeof(double)), *y1 = calloc((size_t)n1, sizeof(double));
+  double *v1 = calloc((size_t)n1, sizeof(double)), *jv1 = calloc((size_t)n1, sizeof(double));
+  double *yp = calloc((size_t)n1, sizeof(double)), *ym = calloc((size_t)n1, sizeof(double));
+  double *fp = calloc((size_t)n1, sizeof(double)), *fm = calloc((size_t)n1, sizeof(double));
+  if (!y || !v || !jv || !y1 || !v1 || !jv1 || !yp || !ym || !fp || !fm) die("out of memory");
+  jv_state_and_direction(m, g, y, v);
+  jv_state_and_direction(m1, g1, y1, v1);
+  const double t = 30.0; /* after the immune lag of an allogeneic product */
+  if (chs_model_jv_setup(m, t, y) != CHS_OK || chs_model_jv_setup(m1, t, y1) != CHS_OK) die("jv setup");
+  chs_model_jv(m, t, y, v, jv);
+  chs_model_jv(m1, t, y1, v1, jv1);
+
+  /* The single domain against centred differences at steps h = 1e-6 and 1e-5 of each
+   * entry. The difference's truncation error grows as h^2 and its round-off as eps / h:
+   * the local fields (observed ~5e-10 at 1e-6, ~5e-8 at 1e-5) are truncation-limited, the
+   * pools, which read sums over cells whose derivatives largely cancel along a random
+   * direction, round-off-limited (~1e-7 at 1e-6, ~4e-9 at 1e-5). Each entry takes the
+   * better of the two; a wrong term is wrong at both. */
+  double fd_err[CHS_NF], fd_ref[CHS_NF] = {0}, dec[CHS_NF] = {0};
+  long np1 = n1 - (long)(g1->nlocal * CHS_NF);
+  double pool_err[CHS_NPOOL];
+  for (int f = 0; f < CHS_NF; f++) fd_err[f] = INFINITY;
+  for (int q = 0; q < CHS_NPOOL; q++) pool_err[q] = INFINITY;
+  for (int trial = 0; trial < 2; trial++) {
+    const double h = trial == 0 ? 1e-6 : 1e-5;
+    for (long q = 0; q < n1; q++) {
+      yp[q] = y1[q] + h * v1[q];
+      ym[q] = y1[q] - h * v1[q];
+    }
+    chs_model_rhs(m1, t, yp, fp);
+    chs_model_rhs(m1, t, ym, fm);
+    double err[CHS_NF] = {0};
+    for (size_t c = 0; c < g1->nlocal; c++)
+      for (int f = 0; f < CHS_NF; f++) {
+        double fd = (fp[c * CHS_NF + f] - fm[c * CHS_NF + f]) / (2.0 * h);
+        err[f] = fmax(err[f], fabs(fd - jv1[c * CHS_NF + f]));
+        fd_ref[f] = fmax(fd_ref[f], fabs(jv1[c * CHS_NF + f]));
+      }
+    for (int f = 0; f < CHS_NF; f++) fd_err[f] = fmin(fd_err[f], err[f]);
+    for (long q = 0; q < np1 && q < CHS_NPOOL; q++) {
+      size_t o = g1->nlocal * CHS_NF + (size_t)q;
+      double fd = (fp[o] - fm[o]) / (2.0 * h);
+      pool_err[q] = fmin(pool_err[q], fabs(fd - jv1[o]) / fmax(fmax(fabs(fd), fabs(jv1[o])), 1e-300));
+    }
+  }
+  double worst_fd = 0.0, worst_pool = 0.0;
+  int worst_f = 0, worst_q = 0;
+  for (int f = 0; f < CHS_NF; f++) {
+    double e = fd_ref[f] > 0 ? fd_err[f] / fd_ref[f] : fd_err[f];
+    if (e > worst_fd) worst_fd = e, worst_f = f;
+  }
+  for (long q = 0; q < np1 && q < CHS_NPOOL; q++)
+    if (pool_err[q] > worst_pool) worst_pool = pool_err[q], worst_q = (int)q;
+  report(worst_fd <= 1e-8 && worst_pool <= 1e-7,
+         "model Jv  %-30s exact vs centred differences: fields %.2e (%s, limit 1e-8), pools %.2e (%s, limit 1e-7)",
+         label,
+         worst_fd, chs_field_names[worst_f], worst_pool, chs_pool_names[worst_q]);
+
+  /* The decomposed product against the single domain's, by global index. */
+  for (int k = 0; k < g->ln[2]; k++)
+    for (int j = 0; j < g->ln[1]; j++)
+      for (int i = 0; i < g->ln[0]; i++) {
+        size_t c = chs_grid_owned(g, i, j, k), c1 = chs_grid_owned(g1, g->lo[0] + i, g->lo[1] + j, g->lo[2] + k);
+        for (int f = 0; f < CHS_NF; f++) dec[f] = fmax(dec[f], fabs(jv[c * CHS_NF + f] - jv1[c1 * CHS_NF + f]));
+      }
+  MPI_Allreduce(MPI_IN_PLACE, dec, CHS_NF, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  double worst = 0.0;
+  for (int f = 0; f < CHS_NF; f++) worst = fmax(worst, fd_ref[f] > 0 ? dec[f] / fd_ref[f] : dec[f]);
+  double pdiff = 0.0;
+  if (g_rank == 0)
+    for (long q = 0; q < n - (long)(g->nlocal * CHS_NF); q++) {
+      double a = jv[g->nlocal * CHS_NF + q], b = jv1[g1->nlocal * CHS_NF + q];
+      pdiff = fmax(pdiff, fabs(a - b) / fmax(fmax(fabs(a), fabs(b)), 1e-300));
+    }
+  MPI_Bcast(&pdiff, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  report(worst <= 1e-13 && pdiff <= 1e-12,
+         "model Jv  %-30s decomposed vs single: fields %.2e (limit 1e-13), pools %.2e (limit 1e-12)", label, worst,
+         pdiff);
+  free(y);
+  free(v);
+  free(jv);
+  free(y1);
+  free(v1);
+  free(jv1);
+  free(yp);
+  free(ym);
+  free(fp);
+  free(fm);
+  chs_model_destroy(&m);
+  chs_model_destroy(&m1);
+  chs_grid_destroy(&g1);
+  chs_par_destroy(&p1);
+}
+
 /* ------------------------------------------------------------------ cases */
 
 static void run_case(const char *label, const char *const *sets, int ndecomp, int y_split)
@@ -390,6 +526,7 @@ static void run_case(const char *label, const char *const *sets, int ndecomp, in
   check_halo(label, par, g);
   check_transport(label, par, g, ndecomp);
   check_model(label, par, g, ndecomp);
+  check_jv(label, par, g, ndecomp);
   chs_grid_destroy(&g);
   chs_par_destroy(&par);
 }
