@@ -99,6 +99,10 @@
     "mg = column, then a per-field multigrid (hypre PFMG) correction for the lateral diffusion; "  \
     "multigrid = one V-cycle on all fields at once, depth-column smoother, lateral coarsening")    \
   I(solver, krylov_dim, "15", 1, 500, "GMRES Krylov subspace size (restarted up to 3 times; each vector costs one state of memory)")                                \
+  E(solver, jacobian_product, "difference", "difference|analytic",                                 \
+    "Jacobian-vector products inside GMRES: difference = CVODE's difference quotients of the "      \
+    "right-hand side (faster: one fused right-hand side per product); analytic = the exact "        \
+    "derivative of the model (same steps and iterations, 1.5x the cost per product)")              \
   /* ---- tissue (models/base.ini) ---- */                                                         \
   R(tissue, thickness, CHS_FROM_MODEL, 0.01, 100, "mm", "cartilage thickness H")                   \
   R(tissue, c0, CHS_FROM_MODEL, 1, 1e6, "cells/mm^3", "native chondrocyte density")                \

@@ -25,6 +25,8 @@ double chs_memory_per_cell(const chs_config *cfg)
                    + 1.0 / CHS_NF;                    /* an output step's buffer: one field */
   double bytes = 8.0 * CHS_NF * vectors;
   bytes += 8.0 * (CHS_ND + 1.0); /* diffusivities and filler (ghosted) */
+  if (cfg->solver_jacobian_product == CHS_SOLVER_JACOBIAN_PRODUCT_ANALYTIC)
+    bytes += 8.0 * (2.0 * CHS_ND + 1.0); /* the direction (moving fields and k + f) and dD, ghosted */
   bytes += 1.0;                  /* lesion mask */
   const double cp = sizeof(chs_coupling), pc = sizeof(chs_pcreal);
   if (cfg->solver_preconditioner != CHS_PC_NONE)

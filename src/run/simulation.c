@@ -55,6 +55,14 @@ static int psetup_cb(double t, const double *y, double gamma, void *ctx)
 {
   return chs_precond_setup(((run_state *)ctx)->pc, y, gamma);
 }
+static int jv_setup_cb(double t, const double *y, void *ctx)
+{
+  return chs_model_jv_setup(((run_state *)ctx)->model, t, y) != CHS_OK;
+}
+static void jv_cb(double t, const double *y, const double *v, double *Jv, void *ctx)
+{
+  chs_model_jv(((run_state *)ctx)->model, t, y, v, Jv);
+}
 static void psolve_cb(const double *r, double *z, void *ctx)
 {
   chs_precond_solve(((run_state *)ctx)->pc, r, z);
@@ -319,6 +327,8 @@ static chs_status time_loop(run_state *rs, double wall0)
       .rhs = rhs_cb,
       .psetup = rs->pc ? psetup_cb : NULL,
       .psolve = rs->pc ? psolve_cb : NULL,
+      .jv_setup = cfg->solver_jacobian_product == CHS_SOLVER_JACOBIAN_PRODUCT_ANALYTIC ? jv_setup_cb : NULL,
+      .jv = cfg->solver_jacobian_product == CHS_SOLVER_JACOBIAN_PRODUCT_ANALYTIC ? jv_cb : NULL,
       .period = CHS_NF,
       .nrest = rs->model->npool_local,
       .atol_period = atol_cell,

@@ -13,6 +13,11 @@ typedef struct {
   /* Optional preconditioner for (I - gamma J): setup returns nonzero if it failed. */
   int (*psetup)(double t, const double *y, double gamma, void *ctx);
   void (*psolve)(const double *r, double *z, void *ctx);
+  /* Optional exact Jacobian-vector products Jv = (df/dy)(t, y) v; jv_setup is called once
+   * per Newton iteration with its y (nonzero: failed). NULL: CVODE's difference quotients
+   * of rhs. */
+  int (*jv_setup)(double t, const double *y, void *ctx);
+  void (*jv)(double t, const double *y, const double *v, double *Jv, void *ctx);
   /* Absolute tolerances: the first nlocal - nrest entries are cells of `period` entries
    * each, entry f of every cell with atol_period[f]; the nrest entries after them have
    * atol_rest[]. All positive; copied by chs_integrator_create. CVODE computes its error
@@ -29,7 +34,7 @@ typedef struct {
 /* Counters (summed over re-initialisations after events). */
 #define CHS_SOLVER_STATS(X)                                               \
   X(steps, "accepted time steps")                                         \
-  X(rhs_evals, "right-hand side evaluations (incl. Jacobian-vector)")     \
+  X(rhs_evals, "right-hand side evaluations (incl. difference-quotient Jacobian-vector products)")\
   X(linear_setups, "preconditioner set-ups")                              \
   X(error_test_fails, "steps rejected by the error test")                 \
   X(newton_iters, "Newton iterations")                                    \

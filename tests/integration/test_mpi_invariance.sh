@@ -4,6 +4,8 @@
 #   1 rank x 1 thread   vs  2 ranks x 2 threads   (axisymmetric, x split)
 #   1 rank x 1 thread   vs  3 ranks x 1 thread    (grid.nx = 20: no divisibility rule)
 #   cartesian3d tiny: 1 rank vs 2 ranks x 2 threads (x split) and 4 ranks (x and y split)
+#   the exact Jacobian-vector products (solver.jacobian_product = analytic) against the
+#   difference quotients, on 1 rank (axisymmetric) and 2 ranks x 2 threads (cartesian3d)
 # compared with compare_runs.py: every metric series and every output field, max relative
 # difference < 1e-8.
 #
@@ -98,6 +100,15 @@ run c3d_2x2 2 2 "${C3D[@]}" "${TIGHT[@]}"
 run c3d_4x1 4 1 "${C3D[@]}" "${TIGHT[@]}"
 compare "cartesian3d 1x1 vs 2x2 (x split)" c3d_1x1 c3d_2x2 1 2 1 2
 compare "cartesian3d 1x1 vs 4x1 (x and y split)" c3d_1x1 c3d_4x1 1 4 1 1
+
+# ---------------------------------------------------------------- exact Jacobian-vector products
+# solver.jacobian_product = analytic changes only how GMRES forms its products: the solution
+# must be the difference quotients' to the same 1e-8 (its exactness against centred
+# differences is checked term by term in mpi_halo).
+run axi_1x1_exact 1 1 "${AXI[@]}" "${TIGHT[@]}" --set solver.jacobian_product=analytic
+compare "axisymmetric 1x1: exact vs difference-quotient Jv (rtol 1e-12)" axi_1x1 axi_1x1_exact 1 1 1 1
+run c3d_2x2_exact 2 2 "${C3D[@]}" "${TIGHT[@]}" --set solver.jacobian_product=analytic
+compare "cartesian3d 1x1 difference-quotient Jv vs 2x2 exact Jv (rtol 1e-12)" c3d_1x1 c3d_2x2_exact 1 2 1 2
 
 # ---------------------------------------------------------------- default tolerances
 # The users' setting (rtol 1e-5). The multigrid preconditioner's coarse levels work rank by
