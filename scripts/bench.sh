@@ -5,7 +5,8 @@
 #     iterations per Newton iteration, and the per-phase breakdown from the run's own timers
 #     (/solver seconds_*: rhs, Jacobian-vector products, preconditioner set-up and solve,
 #     N_Vector operations, output + metrics, the rest of CVODE) with per-call figures, and
-#     the exact Jacobian-vector products against CVODE's difference quotients;
+#     the exact Jacobian-vector products (solver.jacobian_product = analytic) against
+#     CVODE's difference quotients (the default);
 #  2. the preconditioners on the default scenario (first 180 days);
 #  3. the kernels (rhs, preconditioner) against a STREAM copy and triad in the same process;
 #  4. 3D scaling, cartesian3d 32^2..256^2 columns x 24 cells over a short end time, per
@@ -94,9 +95,9 @@ if [ "$baseline" != none ]; then
 fi
 run new_1x1 1 1 "$build/chondrosim" "$root/configs/default.ini"
 row new_1x1 "this build 1x1"
-# The Jacobian-vector products as CVODE's difference quotients instead of the exact ones.
-run new_1x1_dq 1 1 "$build/chondrosim" "$root/configs/default.ini" --set solver.jacobian_product=difference
-row new_1x1_dq "1x1, difference Jv"
+# The exact Jacobian-vector products instead of CVODE's difference quotients (the default).
+run new_1x1_exact 1 1 "$build/chondrosim" "$root/configs/default.ini" --set solver.jacobian_product=analytic
+row new_1x1_exact "1x1, exact Jv"
 if [ "$baseline" != none ]; then
   /usr/bin/python3 - "$out" <<'PY'
 import sys
