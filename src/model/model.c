@@ -225,30 +225,6 @@ void chs_model_cell_env(const chs_model *m, double t, size_t c, int k, chs_cell_
   env->Z = m->pools[CHS_P_Z];
 }
 
-/* Solute entering the tissue through the surface cells of the lesion footprint (amount per
- * day, this rank), with the same Robin flux as chs_transport_apply. */
-static void footprint_uptake(const chs_model *m, double *upG, double *upI)
-{
-  const chs_grid *g = m->grid;
-  *upG = *upI = 0.0;
-  if (g->lo[2] != 0) return;
-  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
-  const int fs[2] = {CHS_F_GROWTH_FACTOR, CHS_F_CYTOKINE};
-  double out[2] = {0.0, 0.0};
-  for (int j = 0; j < g->ln[1]; j++)
-    for (int i = 0; i < g->ln[0]; i++) {
-      if (!g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
-      const size_t c = chs_grid_ghosted(g, i, j, 0);
-      for (int q = 0; q < 2; q++) {
-        const int f = fs[q];
-        double coef = chs_transport_robin(m->tp.h_top, m->D[c * CHS_ND + f], half_dz);
-        out[q] += coef * (m->tp.kappa * m->tp.fluid[f] - m->ug[c * CHS_NF + f]) / dz * g->vol[i];
-      }
-    }
-  *upG = out[0];
-  *upI = out[1];
-}
-
 /* Solute f entering an intact native surface per mm^2 per day at the current fluid value. */
 static double native_surface_uptake(const chs_model *m, int f)
 {
@@ -330,11 +306,13 @@ static void react_and_sum(const chs_model *m, double t, const double *y, double 
 /* The solute uptake totals S_UPG..S_UPI_FP of this rank (m->ug and m->D loaded). */
 static void uptake_sums(const chs_model *m, double sums[S_N])
 {
-  double up[CHS_ND];
-  chs_transport_surface_uptake(&m->tp, m->grid, m->ug, m->D, up);
+  double up[CHS_ND], fp[CHS_ND];
+  chs_transport_surface_uptake(&m->tp, m->grid, m->ug, m->D, NULL, up);
+  chs_transport_surface_uptake(&m->tp, m->grid, m->ug, m->D, m->grid->footprint, fp);
   sums[S_UPG] = up[CHS_F_GROWTH_FACTOR];
   sums[S_UPI] = up[CHS_F_CYTOKINE];
-  footprint_uptake(m, &sums[S_UPG_FP], &sums[S_UPI_FP]);
+  sums[S_UPG_FP] = fp[CHS_F_GROWTH_FACTOR];
+  sums[S_UPI_FP] = fp[CHS_F_CYTOKINE];
 }
 
 /* What the joint's equations read, from the totals over all ranks. */
@@ -414,32 +392,6 @@ chs_status chs_model_jv_setup(chs_model *m, double t, const double *y)
   return CHS_OK;
 }
 
-/* The derivative of footprint_uptake along the direction (vg, dir). */
-static void footprint_uptake_jv(const chs_model *m, const chs_transport_dir *dir, double *dG, double *dI)
-{
-  const chs_grid *g = m->grid;
-  *dG = *dI = 0.0;
-  if (g->lo[2] != 0) return;
-  const double half_dz = 0.5 * g->h[2], dz = g->h[2];
-  const int fs[2] = {CHS_F_GROWTH_FACTOR, CHS_F_CYTOKINE};
-  double out[2] = {0.0, 0.0};
-  for (int j = 0; j < g->ln[1]; j++)
-    for (int i = 0; i < g->ln[0]; i++) {
-      if (!g->footprint[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
-      const size_t c = chs_grid_ghosted(g, i, j, 0);
-      for (int q = 0; q < 2; q++) {
-        const int f = fs[q];
-        const double d = m->D[c * CHS_ND + f];
-        const double coef = chs_transport_robin(m->tp.h_top, d, half_dz);
-        const double dcoef = chs_transport_robin_dD(m->tp.h_top, d, half_dz) * m->dD[c * CHS_ND + f];
-        out[q] += (dcoef * (m->tp.kappa * m->tp.fluid[f] - m->ug[c * CHS_NF + f]) +
-                   coef * (m->tp.kappa * dir->fluid[f] - m->vg[c * CHS_TP_NV + f])) / dz * g->vol[i];
-      }
-    }
-  *dG = out[0];
-  *dI = out[1];
-}
-
 /* The derivative of native_surface_uptake: the native surface cell does not move, only
  * the fluid value does. */
 static double native_surface_uptake_jv(const chs_model *m, int f, double dfluid)
@@ -515,12 +467,11 @@ void chs_model_jv(chs_model *m, double t, const double *y, const double *v, doub
           if (g->footprint[(size_t)j * (size_t)nx + (size_t)i])
             Jv[chs_grid_owned(g, i, j, 0) * CHS_NF + CHS_F_MSC] += dtop / g->h[2];
   }
-  double up[CHS_ND], upG_fp, upI_fp;
-  chs_transport_surface_uptake_jv(&m->tp, g, m->ug, m->D, m->vg, m->dD, &dir, up);
-  footprint_uptake_jv(m, &dir, &upG_fp, &upI_fp);
-
-  double sums[S_N] = {prolif, diff,    died, msc, donor, coll, coll_fp, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE],
-                      upG_fp, upI_fp};
+  double up[CHS_ND], fp[CHS_ND];
+  chs_transport_surface_uptake_jv(&m->tp, g, m->ug, m->D, m->vg, m->dD, &dir, NULL, up);
+  chs_transport_surface_uptake_jv(&m->tp, g, m->ug, m->D, m->vg, m->dD, &dir, g->footprint, fp);
+  double sums[S_N] = {prolif, diff, died, msc, donor, coll, coll_fp, up[CHS_F_GROWTH_FACTOR], up[CHS_F_CYTOKINE],
+                      fp[CHS_F_GROWTH_FACTOR], fp[CHS_F_CYTOKINE]};
   chs_par_sum(m->par, sums, S_N);
   if (m->npool_local) {
     /* The values the joint read (as chs_model_rhs builds them) and their derivatives:

@@ -218,13 +218,14 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
 }
 
 void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, const double *ug,
-                                  const double *D, double out[CHS_ND])
+                                  const double *D, const unsigned char *columns, double out[CHS_ND])
 {
   for (int f = 0; f < CHS_ND; f++) out[f] = 0.0;
   if (g->lo[2] != 0) return;
   const double half_dz = 0.5 * g->h[2], dz = g->h[2];
   for (int j = 0; j < g->ln[1]; j++)
     for (int i = 0; i < g->ln[0]; i++) {
+      if (columns && !columns[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
       const size_t c = chs_grid_ghosted(g, i, j, 0);
       for (int f = 0; f < CHS_ND; f++) {
         double coef = top_coef(tp, f, D[c * CHS_ND + f], half_dz);
@@ -381,13 +382,15 @@ void chs_transport_apply_jv(const chs_transport *tp, const chs_grid *g, const do
 
 void chs_transport_surface_uptake_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
                                      const double *D, const double *vg, const double *dD,
-                                     const chs_transport_dir *dir, double out[CHS_ND])
+                                     const chs_transport_dir *dir, const unsigned char *columns,
+                                     double out[CHS_ND])
 {
   for (int f = 0; f < CHS_ND; f++) out[f] = 0.0;
   if (g->lo[2] != 0) return;
   const double half_dz = 0.5 * g->h[2], dz = g->h[2];
   for (int j = 0; j < g->ln[1]; j++)
     for (int i = 0; i < g->ln[0]; i++) {
+      if (columns && !columns[(size_t)j * (size_t)g->ln[0] + (size_t)i]) continue;
       const size_t c = chs_grid_ghosted(g, i, j, 0);
       for (int f = 0; f < CHS_ND; f++) {
         if (chs_field_kind[f] != CHS_KIND_SOLUTE) continue;

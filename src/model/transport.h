@@ -60,9 +60,10 @@ void chs_transport_linearize(const chs_transport *tp, const chs_grid *g, const d
                              double *diag, chs_coupling *up, chs_coupling *down, chs_coupling *lat);
 
 /* Amount of each solute entering the tissue through the articular surface per day
- * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells. */
+ * (out[f] for f < CHS_ND; cells 0), summed over this rank's surface cells, or only over
+ * those of the columns marked in `columns` (owned columns, x fastest; NULL: all). */
 void chs_transport_surface_uptake(const chs_transport *tp, const chs_grid *g, const double *ug,
-                                  const double *D, double out[CHS_ND]);
+                                  const double *D, const unsigned char *columns, double out[CHS_ND]);
 
 /* ---- The exact derivative (analytic Jacobian-vector products) ----
  * A direction is carried, ghosted, as CHS_TP_NV values per cell: the moving fields'
@@ -85,7 +86,8 @@ void chs_transport_apply_jv(const chs_transport *tp, const chs_grid *g, const do
 /* The derivative of chs_transport_surface_uptake along (vg, dir). */
 void chs_transport_surface_uptake_jv(const chs_transport *tp, const chs_grid *g, const double *ug,
                                      const double *D, const double *vg, const double *dD,
-                                     const chs_transport_dir *dir, double out[CHS_ND]);
+                                     const chs_transport_dir *dir, const unsigned char *columns,
+                                     double out[CHS_ND]);
 /* d chs_transport_robin / d D_cell. */
 double chs_transport_robin_dD(double h, double D_cell, double half_dz);
 
