@@ -177,55 +177,92 @@ void chs_react_and_flows(const chs_rates *r, const chs_cell_env *e, const double
   R[CHS_F_FIBROUS] = r->P_f * r->A_d * (1.0 - x.h) * x.fn * (s / r->c0) * (1.0 - k - f) - r->k_f0 * f;
 }
 
-/* d sat(x, K) = K / (K + |x|)^2 dx, for either sign of x. */
-static inline double dsat(double x, double K, double dx)
+/* sat(x, K) and its derivative K / (K + |x|)^2 dx (the same for either sign of x) from
+ * one division. */
+static inline double sat_jv(double x, double dx, double K, double *dsat)
 {
-  double s = K + fabs(x);
-  return K / (s * s) * dx;
+  const double inv = 1.0 / (K + fabs(x));
+  *dsat = K * inv * inv * dx;
+  return x * inv;
 }
 
+/* eval_helpers and the helpers' derivatives along v in one pass (dx: the same fields).
+ * The values agree with eval_helpers to round-off, not to the bit: only chs_react's
+ * results must not change. At the kinks the derivative of the branch the value takes:
+ * |x| is differentiated as x >= 0 at 0, the clipped activation has slope 0 at and beyond
+ * its edges and when k_nat <= 0. */
+static void eval_helpers_jv(const chs_rates *r, const chs_cell_env *e, const double *u, const double *v,
+                            helpers *x, helpers *dx)
+{
+  const double s = u[CHS_F_MSC], g = u[CHS_F_GROWTH_FACTOR], n = u[CHS_F_OXYGEN];
+  const double ds = v[CHS_F_MSC], dg = v[CHS_F_GROWTH_FACTOR], dn = v[CHS_F_OXYGEN];
+  const double i = u[CHS_F_CYTOKINE], a = fabs(i), da = i >= 0.0 ? v[CHS_F_CYTOKINE] : -v[CHS_F_CYTOKINE];
+  x->fn = sat_jv(n, dn, r->K_n, &dx->fn);
+  x->h = sat_jv(g, dg, r->K_g, &dx->h);
+  x->T = sat_jv(s, ds, r->K_T, &dx->T);
+  x->ps = sat_jv(s, ds, r->K_psi, &dx->ps);
+  x->gm = sat_jv(g, dg, r->K_m, &dx->gm);
+  x->nq = sat_jv(n, dn, r->K_qn, &dx->nq);
+  const double inv_q = 1.0 / (r->K_I + a); /* q = K_I / (K_I + |i|) */
+  x->q = r->K_I * inv_q;
+  dx->q = -x->q * inv_q * da;
+  /* H = (1 + tanh z) / 2 = 1 / (1 + exp(-2z)): with w = exp(-2|z|) H and its slope
+   * 2w / (1 + w)^2 keep their relative precision on both sides, where 1 +- tanh cancels. */
+  const double inv_eps = 1.0 / r->eps, z = (s - r->s_star) * inv_eps, w = exp(-2.0 * fabs(z));
+  const double inv_w = 1.0 / (1.0 + w);
+  x->H = z >= 0.0 ? inv_w : w * inv_w;
+  dx->H = 2.0 * w * inv_w * inv_w * inv_eps * ds;
+  /* switch_deg: D = y^n / (1 + y^n), y = |i| / K_deg, dD/dy = n y^(n-1) / (1 + y^n)^2 */
+  const double inv_K = 1.0 / r->K_deg, y = a * inv_K;
+  double yn, slope; /* y^n and n y^(n-1) */
+  if (r->n_deg == 1.0) {
+    yn = y;
+    slope = 1.0;
+  } else if (r->n_deg == 4.0) {
+    const double y2 = y * y;
+    yn = y2 * y2;
+    slope = 4.0 * y2 * y;
+  } else {
+    yn = pow(y, r->n_deg);
+    slope = y > 0.0 ? r->n_deg * yn / y : 0.0;
+  }
+  const double inv_D = 1.0 / (1.0 + yn);
+  x->deg = yn * inv_D;
+  dx->deg = slope * inv_D * inv_D * inv_K * da;
+  /* lost as eval_helpers computes it, so that the clip takes the same branch */
+  x->open_act = dx->open_act = 0.0;
+  if (e->k_nat > 0) {
+    const double lost = 1.0 - (u[CHS_F_COLLAGEN2] + u[CHS_F_FIBROUS]) / e->k_nat;
+    if (lost >= 1.0)
+      x->open_act = 1.0;
+    else if (lost > 0.0) {
+      x->open_act = lost;
+      dx->open_act = -(v[CHS_F_COLLAGEN2] + v[CHS_F_FIBROUS]) / e->k_nat;
+    }
+  }
+}
+
+/* chs_react_and_flows differentiated term by term (the same order, d* the derivatives). */
 void chs_react_jv(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], const double v[CHS_NF],
                   double dZ, double JR[CHS_NF], double dflows[3])
 {
-  helpers x;
-  eval_helpers(r, e, u, &x);
+  helpers x, dx;
+  eval_helpers_jv(r, e, u, v, &x, &dx);
   const double s = u[CHS_F_MSC], c = u[CHS_F_CHONDROCYTE], cr = u[CHS_F_REPAIR], cd = u[CHS_F_DONOR];
-  const double g = u[CHS_F_GROWTH_FACTOR], i = u[CHS_F_CYTOKINE], n = u[CHS_F_OXYGEN], p = u[CHS_F_PROTEOGLYCAN];
-  const double k = u[CHS_F_COLLAGEN2], f = u[CHS_F_FIBROUS], l = u[CHS_F_LATENT];
+  const double i = u[CHS_F_CYTOKINE], p = u[CHS_F_PROTEOGLYCAN], k = u[CHS_F_COLLAGEN2], f = u[CHS_F_FIBROUS];
+  const double l = u[CHS_F_LATENT];
   const double ds = v[CHS_F_MSC], dc = v[CHS_F_CHONDROCYTE], dcr = v[CHS_F_REPAIR], dcd = v[CHS_F_DONOR];
-  const double dg = v[CHS_F_GROWTH_FACTOR], di = v[CHS_F_CYTOKINE], dn = v[CHS_F_OXYGEN], dp = v[CHS_F_PROTEOGLYCAN];
+  const double dg = v[CHS_F_GROWTH_FACTOR], di = v[CHS_F_CYTOKINE], dp = v[CHS_F_PROTEOGLYCAN];
   const double dk = v[CHS_F_COLLAGEN2], df = v[CHS_F_FIBROUS], dl = v[CHS_F_LATENT];
-  const double sgn_i = i >= 0.0 ? 1.0 : -1.0;
-  /* helpers' derivatives */
-  const double dfn = dsat(n, r->K_n, dn), dh = dsat(g, r->K_g, dg);
-  const double dq = -x.q * x.q * sgn_i * di / r->K_I;
-  /* dH/ds = sech^2 / (2 eps) = 2 H (1 - H) / eps: no cancellation in the tails, where
-   * 1 - tanh^2 would lose every digit. */
-  const double dH = 2.0 * x.H * (1.0 - x.H) / r->eps * ds;
-  const double dT = dsat(s, r->K_T, ds), dps = dsat(s, r->K_psi, ds), dgm = dsat(g, r->K_m, dg);
-  const double dnq = dsat(n, r->K_qn, dn);
-  double ddeg; /* switch_deg on |i|: D = y^n / (1 + y^n), y = |i| / K */
-  {
-    double a = fabs(i), y = a / r->K_deg, nn = r->n_deg;
-    if (nn == 1.0) {
-      double t = r->K_deg + a;
-      ddeg = r->K_deg / (t * t) * sgn_i * di;
-    } else {
-      double yn = nn == 4.0 ? (y * y) * (y * y) : pow(y, nn);
-      double t = 1.0 + yn;
-      ddeg = y > 0.0 ? nn * yn / y / (t * t) * sgn_i * di / r->K_deg : 0.0;
-    }
-  }
-  double dopen_act = 0.0;
-  if (e->k_nat > 0) {
-    double lost = 1.0 - (k + f) / e->k_nat;
-    if (lost > 0.0 && lost < 1.0) dopen_act = -(dk + df) / e->k_nat;
-  }
+  const double inv_c0 = 1.0 / r->c0;
   const double rho = s + c + cr + cd, drho = ds + dc + dcr + dcd;
-  const double ddiff = r->k_d * r->A_d * (dH * x.h * x.q * s + x.H * dh * x.q * s + x.H * x.h * dq * s + x.H * x.h * x.q * ds);
-  const double boost = 1.0 + r->beta_T * x.T, dboost = r->beta_T * dT;
-  const double dprolif = r->r_s * r->A_d * (dfn * s * (1.0 - rho / r->rho_max) + x.fn * ds * (1.0 - rho / r->rho_max) -
-                                            x.fn * s * drho / r->rho_max);
+  const double Hhq = x.H * x.h * x.q, dHhq = dx.H * x.h * x.q + x.H * (dx.h * x.q + x.h * dx.q);
+  const double ddiff = r->k_d * r->A_d * (dHhq * s + Hhq * ds);
+  const double boost = 1.0 + r->beta_T * x.T, dboost = r->beta_T * dx.T;
+
+  const double inv_rho_max = 1.0 / r->rho_max;
+  const double crowd = 1.0 - rho * inv_rho_max, dcrowd = -drho * inv_rho_max;
+  const double dprolif = r->r_s * r->A_d * (dx.fn * s * crowd + x.fn * (ds * crowd + s * dcrowd));
   const double ddied = (r->delta_s + r->delta_X * e->Z) * ds + r->delta_X * dZ * s;
   JR[CHS_F_MSC] = dprolif - ddiff - ddied;
   if (dflows) {
@@ -237,43 +274,52 @@ void chs_react_jv(const chs_rates *r, const chs_cell_env *e, const double u[CHS_
   JR[CHS_F_DONOR] = r->msc_allogeneic ? ddiff : 0.0;
   JR[CHS_F_CHONDROCYTE] = 0.0;
   if (r->chondro_kinetics) {
-    const double room = 1.0 - rho / e->c_max, droom = -drho / e->c_max;
-    const double death = r->delta_c * (1.0 + r->a_c * fabs(i)), ddeath = r->delta_c * r->a_c * sgn_i * di;
-    const double dact = r->k_act * (dopen_act * c + x.open_act * dc), dmat = r->k_mat * dcr;
-    JR[CHS_F_CHONDROCYTE] += r->r_cm * r->A * (dfn * c * room + x.fn * dc * room + x.fn * c * droom) + dmat - dact -
-                             ddeath * c - death * dc;
-    const double gr = r->r_c * r->A * (1.0 + r->beta_c * x.h);
-    const double dgr = r->r_c * r->A * r->beta_c * dh;
-    /* gr * boost * fn * cr * room */
-    JR[CHS_F_REPAIR] += dgr * boost * x.fn * cr * room + gr * dboost * x.fn * cr * room + gr * boost * dfn * cr * room +
-                        gr * boost * x.fn * dcr * room + gr * boost * x.fn * cr * droom + dact - dmat - ddeath * cr -
-                        death * dcr;
+    const double inv_c_max = 1.0 / e->c_max;
+    const double room = 1.0 - rho * inv_c_max, droom = -drho * inv_c_max;
+    const double death = r->delta_c * (1.0 + r->a_c * fabs(i));
+    const double ddeath = r->delta_c * r->a_c * (i >= 0.0 ? di : -di);
+    const double dact = r->k_act * (dx.open_act * c + x.open_act * dc), dmat = r->k_mat * dcr;
+    /* growth per cell: mature r_cm A fn room, repair r_c A (1 + beta_c h) boost fn room */
+    const double grow = x.fn * room, dgrow = dx.fn * room + x.fn * droom;
+    const double grow_r = (1.0 + r->beta_c * x.h) * boost * grow;
+    const double dgrow_r = (r->beta_c * dx.h * boost + (1.0 + r->beta_c * x.h) * dboost) * grow +
+                           (1.0 + r->beta_c * x.h) * boost * dgrow;
+    JR[CHS_F_CHONDROCYTE] += r->r_cm * r->A * (dgrow * c + grow * dc) + dmat - dact - ddeath * c - death * dc;
+    JR[CHS_F_REPAIR] += r->r_c * r->A * (dgrow_r * cr + grow_r * dcr) + dact - dmat - ddeath * cr - death * dcr;
     JR[CHS_F_DONOR] -= ddeath * cd + death * dcd;
   }
   JR[CHS_F_DONOR] -= r->delta_D * (dZ * cd + e->Z * dcd);
-  const double kA = r->k_a0 + e->k_inj + r->k_aS * sat(s, r->K_aS), dkA = r->k_aS * dsat(s, r->K_aS, ds);
+  double dsat_aS;
+  const double kA = r->k_a0 + e->k_inj + r->k_aS * sat_jv(s, ds, r->K_aS, &dsat_aS), dkA = r->k_aS * dsat_aS;
   JR[CHS_F_GROWTH_FACTOR] = r->sigma_c * (dc + r->sigma_rel * (dcr + dcd)) + dkA * l + kA * dl - r->lambda_g * dg -
-                            r->u_g * (drho * x.gm + rho * dgm);
-  JR[CHS_F_LATENT] = r->sigma_l * (dc + dcr) / r->c0 - dkA * l - kA * dl;
-  JR[CHS_F_CYTOKINE] = -r->lambda_i * di - r->psi_i * (dps * i + x.ps * di);
-  JR[CHS_F_OXYGEN] = -r->q_n * (drho * x.nq + rho * dnq);
-  const double env = x.q * x.fn / r->c0, denv = (dq * x.fn + x.q * dfn) / r->c0;
-  const double room_k = 1.0 - k - f, droom_k = -dk - df;
+                            r->u_g * (drho * x.gm + rho * dx.gm);
+  JR[CHS_F_LATENT] = r->sigma_l * (dc + dcr) * inv_c0 - dkA * l - kA * dl;
+  JR[CHS_F_CYTOKINE] = -r->lambda_i * di - r->psi_i * (dx.ps * i + x.ps * di);
+  JR[CHS_F_OXYGEN] = -r->q_n * (drho * x.nq + rho * dx.nq);
+
+  const double env = x.q * x.fn * inv_c0, denv = (dx.q * x.fn + x.q * dx.fn) * inv_c0, room_k = 1.0 - k - f;
+  const double droom_k = -dk - df;
   const double rep0 = cr * r->A + cd * r->A_D, drep0 = dcr * r->A + dcd * r->A_D;
   const double rep = rep0 * boost, drep = drep0 * boost + rep0 * dboost;
-  const double synp = c * r->P_pm + rep * r->P_p, dsynp = dc * r->P_pm + drep * r->P_p;
-  const double fp = 1.0 + r->beta_p * x.h, dfp = r->beta_p * dh;
-  JR[CHS_F_PROTEOGLYCAN] = (dsynp * env * fp + synp * denv * fp + synp * env * dfp) * (1.0 - p) - synp * env * fp * dp -
-                           r->mech * r->k_pi * ddeg * p - (r->k_p0 + r->mech * r->k_pi * x.deg) * dp;
-  const double sk = sat(room_k, r->K_room), dsk = dsat(room_k, r->K_room, droom_k);
-  const double synk = c * r->P_km * sk + rep * r->P_k * room_k;
-  const double dsynk = dc * r->P_km * sk + c * r->P_km * dsk + drep * r->P_k * room_k + rep * r->P_k * droom_k;
-  const double fk = 1.0 + r->beta_k * x.h, dfk = r->beta_k * dh;
-  JR[CHS_F_COLLAGEN2] = dsynk * env * fk + synk * denv * fk + synk * env * dfk - r->mech * r->k_ki * ddeg * k -
+  /* proteoglycan: cells_p env (1 + beta_p h) (1 - p) - (k_p0 + mech k_pi D) p */
+  const double cells_p = c * r->P_pm + rep * r->P_p, dcells_p = dc * r->P_pm + drep * r->P_p;
+  const double syn_p = cells_p * env * (1.0 + r->beta_p * x.h);
+  const double dsyn_p = (dcells_p * env + cells_p * denv) * (1.0 + r->beta_p * x.h) +
+                        cells_p * env * r->beta_p * dx.h;
+  JR[CHS_F_PROTEOGLYCAN] = dsyn_p * (1.0 - p) - syn_p * dp - r->mech * r->k_pi * dx.deg * p -
+                           (r->k_p0 + r->mech * r->k_pi * x.deg) * dp;
+  /* collagen II: cells_k env (1 + beta_k h) - (k_k0 + mech k_ki D) k */
+  double dsk;
+  const double sk = sat_jv(room_k, droom_k, r->K_room, &dsk);
+  const double cells_k = c * r->P_km * sk + rep * r->P_k * room_k;
+  const double dcells_k = (dc * sk + c * dsk) * r->P_km + (drep * room_k + rep * droom_k) * r->P_k;
+  JR[CHS_F_COLLAGEN2] = (dcells_k * env + cells_k * denv) * (1.0 + r->beta_k * x.h) +
+                        cells_k * env * r->beta_k * dx.h - r->mech * r->k_ki * dx.deg * k -
                         (r->k_k0 + r->mech * r->k_ki * x.deg) * dk;
-  const double a0 = r->P_f * r->A_d / r->c0;
-  JR[CHS_F_FIBROUS] = a0 * (-dh * x.fn * s * room_k + (1.0 - x.h) * dfn * s * room_k + (1.0 - x.h) * x.fn * ds * room_k +
-                            (1.0 - x.h) * x.fn * s * droom_k) - r->k_f0 * df;
+  /* fibrous: P_f A_d (1 - h) fn (s / c0) room_k - k_f0 f */
+  const double hfn = (1.0 - x.h) * x.fn, dhfn = (1.0 - x.h) * dx.fn - dx.h * x.fn;
+  JR[CHS_F_FIBROUS] = r->P_f * r->A_d * inv_c0 * (dhfn * s * room_k + hfn * (ds * room_k + s * droom_k)) -
+                      r->k_f0 * df;
 }
 
 void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF],

@@ -60,7 +60,8 @@ void chs_react_msc_flows(const chs_rates *r, const chs_cell_env *e, const double
 
 /* JR = (dR/du) v + (dR/dZ) dZ: the exact derivative of chs_react at u along the direction v
  * and dZ of the immune response (a joint unknown); with dflows, also that of the three MSC
- * flows. At the kinks (|x| at 0, the clip of the activation) the branch the function takes. */
+ * flows. At the kinks the branch the function takes (|x| at 0 as x >= 0, the activation's
+ * clip flat at its edges). One pass, no difference quotient: the Krylov solver's product. */
 void chs_react_jv(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], const double v[CHS_NF],
                   double dZ, double JR[CHS_NF], double dflows[3]);
 

@@ -4,6 +4,9 @@
  *  - chs_react_jacobian (a one-sided difference quotient, a preconditioner ingredient)
  *    agrees with a centred difference of chs_react to within the one-sided quotient's own
  *    truncation error (step x local curvature) plus round-off;
+ *  - chs_react_jv (the exact directional derivative) agrees with centred differences of
+ *    chs_react_and_flows along random directions, is flat where the activation is
+ *    clipped and is linear in the direction;
  *  - positivity: a field at 0 with the others nonnegative never gets a negative rate;
  *  - the immune term clears allogeneic MSCs and donor chondrocytes, nothing else;
  *  - each mechanism switch removes its term; the catabolic switch is Hill with exponent
@@ -668,4 +671,231 @@ Test(reactions, exact_derivative_matches_centred_differences)
   double zero[CHS_NF] = {0}, J[CHS_NF], F[3];
   chs_react_jv(&r, &g_states[3].e, g_states[3].u, zero, 0.0, J, F);
   for (int a = 0; a < CHS_NF; a++) cr_expect_eq(J[a], 0.0);
+}
+
+/* A random cell: cells up to ~1e4 (MSCs to 4e4, across the threshold s* = 2e4), matrix
+ * fractions with k + f < 0.99, growth factor and cytokine O(1), oxygen ~0.05, latent store
+ * ~10; one cell in eight with MSCs and solutes undershooting zero (the |x| of the
+ * saturations and of the cytokine on their negative side). Every field is at least 1e-3
+ * of its scale in magnitude and lost = 1 - (k + f) / k_nat at least 1e-3 from the clip's
+ * edges: a step of 1e-5 of each field crosses no kink. Half the cells are in an injured rim. */
+static void random_cell(unsigned long long *seed, double u[CHS_NF], chs_cell_env *e)
+{
+  const double *sc = chs_field_scale;
+  double lost;
+  do {
+    u[S] = sc[S] * (0.01 + 4.0 * uniform(seed));
+    u[C] = sc[C] * (0.01 + 1.2 * uniform(seed));
+    u[CR] = sc[CR] * (0.01 + 0.6 * uniform(seed));
+    u[CD] = sc[CD] * (0.01 + 0.6 * uniform(seed));
+    u[G] = sc[G] * (0.01 + 3.0 * uniform(seed));
+    u[I] = sc[I] * (0.01 + 3.0 * uniform(seed));
+    u[N] = sc[N] * (0.05 + 0.9 * uniform(seed));
+    u[P] = sc[P] * (0.01 + 0.98 * uniform(seed));
+    u[K] = sc[K] * (0.01 + 0.9 * uniform(seed));
+    u[F] = sc[F] * (0.001 + (0.98 - u[K]) * uniform(seed));
+    u[L] = sc[L] * (0.01 + 2.0 * uniform(seed));
+    if (uniform(seed) < 0.125) {
+      const int under[] = {S, G, I, N};
+      for (int j = 0; j < 4; j++) u[under[j]] = -sc[under[j]] * (1e-3 + 1e-2 * uniform(seed));
+    }
+    e->c_max = 5e3 + 1e4 * uniform(seed);
+    e->k_nat = 0.5 + 0.5 * uniform(seed);
+    e->k_inj = uniform(seed) < 0.5 ? 0.0 : 0.5 * uniform(seed);
+    e->Z = uniform(seed);
+    lost = 1.0 - (u[K] + u[F]) / e->k_nat;
+  } while (fabs(lost) < 1e-3 || fabs(lost - 1.0) < 1e-3);
+}
+
+/* A random direction: each field by up to its own value, either sign; dZ in (-1, 1). */
+static void random_direction(unsigned long long *seed, const double u[CHS_NF], double v[CHS_NF], double *dZ)
+{
+  for (int b = 0; b < CHS_NF; b++) v[b] = (2.0 * uniform(seed) - 1.0) * fabs(u[b]);
+  *dZ = 2.0 * uniform(seed) - 1.0;
+}
+
+/* R and the three MSC flows (one row each after the fields) at u + t v, Z + t dZ. */
+static void rates_along(const chs_rates *r, const chs_cell_env *e, const double u[CHS_NF], const double v[CHS_NF],
+                        double dZ, double t, double out[CHS_NF + 3])
+{
+  double w[CHS_NF];
+  chs_cell_env et = *e;
+  for (int b = 0; b < CHS_NF; b++) w[b] = u[b] + t * v[b];
+  et.Z += t * dZ;
+  chs_react_and_flows(r, &et, w, out, out + CHS_NF);
+}
+
+static const char *row_name(int a)
+{
+  return a < CHS_NF ? chs_field_names[a] : (const char *[]){"prolif", "diff", "died"}[a - CHS_NF];
+}
+
+/* The configurations the derivative must follow, each autologous and allogeneic: every
+ * branch of chs_react_and_flows (kinetics, immune clearance, catabolic switch n = 4, 1 and
+ * the pow() path, latent store, trophic boost) and an aged host (A, A_d, A_D apart). */
+static const char *const *const jv_configs[] = {
+    NULL,
+    (const char *[]){"mechanisms.immune=true", NULL},
+    (const char *[]){"mechanisms.immune=false", NULL},
+    (const char *[]){"mechanisms.chondrocyte_kinetics=false", NULL},
+    (const char *[]){"mechanisms.catabolic_switch=false", NULL},
+    (const char *[]){"matrix.n_deg=2.5", "patient.age=62", "patient.mech=1.5", "therapy.donor_age=45", NULL},
+    (const char *[]){"mechanisms.latent_gf=false", NULL},
+    (const char *[]){"mechanisms.trophic=false", NULL},
+};
+#define NJV_CONFIGS ((int)(sizeof jv_configs / sizeof jv_configs[0]))
+
+/* chs_react_jv along random directions (v, dZ) at random cells against the centred
+ * difference (R(u + h v, Z + h dZ) - R(u - h v, Z - h dZ)) / 2h of chs_react_and_flows,
+ * rates and flows, h = 1e-5 (every field moves by at most 1e-5 of its value).
+ * Tolerance, per row a: the difference's error is truncation h^2 |R'''| / 6 plus round-off
+ * ~eps |the terms of R_a| / h, both measured against the row's size |R_a| + sum_b
+ * |dR_a/du_b v_b| + |dR_a/dZ dZ| (the columns by centred differences too, not by the
+ * function under test): what the derivative's terms add up to without cancellation.
+ * Round-off is eps / h ~ 2e-11 of it, except where R carries its own: below the MSC
+ * threshold H = (1 + tanh) / 2 loses digits (H ~ 5e-5 at s = 0: relative error ~2e-12),
+ * ~2e-7 of the differentiation flow over h (observed: ~5e-8 of its row). Truncation is
+ * h^2 = 1e-10 times the steepest relative curvature: the MSC threshold (width
+ * eps = s* / 5, s up to 2 s*: (s / eps)^3 ~ 1e3) and the collagen room's saturation
+ * (K_room = 0.02 at room >= 0.02, steps up to 1e-5: ~1e-7 of that term). Limit 1e-6 of the
+ * row: above both with margin, below a wrong or missing term unless that term is itself
+ * below 1e-6 of its row. */
+Test(reactions, directional_derivative_is_exact)
+{
+  const double h = 1e-5, limit = 1e-6;
+  double worst = 0.0;
+  int compared = 0;
+  for (int m = 0; m < NJV_CONFIGS; m++)
+    for (int allo = 0; allo < 2; allo++) {
+      chs_rates r;
+      rates_for(&r, allo, jv_configs[m]);
+      unsigned long long seed = 2024 + 100 * (unsigned long long)m + (unsigned long long)allo;
+      double worst_here = 0.0;
+      for (int n = 0; n < 1000; n++) {
+        double u[CHS_NF], v[CHS_NF], dZ, JR[CHS_NF + 3], Rp[CHS_NF + 3], Rm[CHS_NF + 3], row[CHS_NF + 3];
+        chs_cell_env e;
+        random_cell(&seed, u, &e);
+        random_direction(&seed, u, v, &dZ);
+        chs_react_jv(&r, &e, u, v, dZ, JR, JR + CHS_NF);
+        rates_along(&r, &e, u, v, dZ, 0.0, row);
+        for (int a = 0; a < CHS_NF + 3; a++) row[a] = fabs(row[a]);
+        for (int b = 0; b <= CHS_NF; b++) { /* b = CHS_NF: the immune response */
+          double vb[CHS_NF] = {0};
+          if (b < CHS_NF) vb[b] = v[b];
+          rates_along(&r, &e, u, vb, b == CHS_NF ? dZ : 0.0, h, Rp);
+          rates_along(&r, &e, u, vb, b == CHS_NF ? dZ : 0.0, -h, Rm);
+          for (int a = 0; a < CHS_NF + 3; a++) row[a] += fabs(Rp[a] - Rm[a]) / (2 * h);
+        }
+        rates_along(&r, &e, u, v, dZ, h, Rp);
+        rates_along(&r, &e, u, v, dZ, -h, Rm);
+        for (int a = 0; a < CHS_NF + 3; a++) {
+          double fd = (Rp[a] - Rm[a]) / (2 * h), err = fabs(JR[a] - fd) / fmax(row[a], DBL_MIN);
+          worst_here = fmax(worst_here, err);
+          compared++;
+          cr_expect(err <= limit, "config %d%s, cell %d: d%s exact %.12g, centred %.12g (%.2e of the row %.3g)", m,
+                    allo ? " allogeneic" : "", n, row_name(a), JR[a], fd, err, row[a]);
+        }
+      }
+      fprintf(stderr, "[directional derivative, config %d%s] worst error / row %.3g\n", m,
+              allo ? " allogeneic" : "", worst_here);
+      worst = fmax(worst, worst_here);
+    }
+  fprintf(stderr, "[directional derivative] %d comparisons, worst error / row %.3g (limit %g)\n", compared, worst,
+          limit);
+}
+
+/* The activation's clip matters: where lost = 1 - (k + f) / k_nat is clipped (at 1 with
+ * collagen undershooting zero or exactly at the edge, at 0 or below it) the activation
+ * does not move with k or f, exactly, as the one-sided difference into the clip says;
+ * inside it moves by k_act c / k_nat (and the repair cells by the opposite); without a
+ * native collagen (k_nat = 0) not at all. */
+Test(reactions, directional_derivative_at_the_activation_clip)
+{
+  chs_rates r;
+  rates_for(&r, false, NULL);
+  cr_assert_gt(r.k_act, 0.0);
+  const struct {
+    double k, f, k_nat;
+    int clipped, into_clip, edge; /* into_clip: the side on which the clip holds (-1: decreasing) */
+  } cases[] = {
+      {-1e-3, -2e-3, 0.9, 1, -1, 0}, /* lost > 1 */
+      {0.0, 0.0, 0.9, 1, -1, 1},     /* lost == 1: the clip's branch */
+      {0.5, 0.25, 0.75, 1, +1, 1},   /* lost == 0 exactly */
+      {0.7, 0.25, 0.75, 1, +1, 0},   /* lost < 0 */
+      {0.3, 0.1, 0.9, 0, 0, 0},      /* inside */
+      {0.3, 0.1, 0.0, 1, 0, 0},      /* no native collagen */
+  };
+  for (int m = 0; m < (int)(sizeof cases / sizeof cases[0]); m++) {
+    double u[CHS_NF] = {5000, 6000, 1500, 800, 0.8, 0.7, 0.04, 0.4, cases[m].k, cases[m].f, 5.0};
+    chs_cell_env e = {12000, cases[m].k_nat, 0.0, 0.3};
+    for (int b = K; b <= F; b++) {
+      double v[CHS_NF] = {0}, JR[CHS_NF], R0[CHS_NF], R1[CHS_NF];
+      v[b] = 1.0;
+      chs_react_jv(&r, &e, u, v, 0.0, JR, NULL);
+      double want = cases[m].clipped ? 0.0 : r.k_act * u[C] / e.k_nat;
+      cr_expect(fabs(JR[C] - want) <= 1e-14 * fabs(want), "case %d: dR_chondrocyte/d%s = %.17g, want %.17g", m,
+                chs_field_names[b], JR[C], want);
+      cr_expect(fabs(JR[CR] + want) <= 1e-14 * fabs(want), "case %d: dR_repair/d%s = %.17g, want %.17g", m,
+                chs_field_names[b], JR[CR], -want);
+      if (cases[m].into_clip) { /* one-sided difference into the clip: the rates do not move */
+        chs_react(&r, &e, u, R0);
+        u[b] += cases[m].into_clip * 1e-6;
+        chs_react(&r, &e, u, R1);
+        u[b] -= cases[m].into_clip * 1e-6;
+        cr_expect(R1[C] == R0[C] && R1[CR] == R0[CR], "case %d: the clip does not hold along %s", m,
+                  chs_field_names[b]);
+      }
+      if (cases[m].edge) { /* at an edge the other side moves: the kink is real */
+        u[b] -= cases[m].into_clip * 1e-6;
+        chs_react(&r, &e, u, R1);
+        u[b] += cases[m].into_clip * 1e-6;
+        cr_expect(R1[C] != R0[C], "case %d: no kink along %s", m, chs_field_names[b]);
+      }
+    }
+  }
+}
+
+/* Linear in (v, dZ): a zero direction gives exactly 0 (no term lacks a derivative factor);
+ * doubling the direction doubles the result to the bit (every term carries exactly one
+ * derivative factor, and scaling by 2 commutes with rounding); the sum of two directions
+ * gives the sum of the results to round-off (of the terms, |J| |v1| + |J| |v2| by
+ * columns). Every configuration, random cells and directions. */
+Test(reactions, directional_derivative_is_linear)
+{
+  for (int m = 0; m < NJV_CONFIGS; m++)
+    for (int allo = 0; allo < 2; allo++) {
+      chs_rates r;
+      rates_for(&r, allo, jv_configs[m]);
+      unsigned long long seed = 77 + 100 * (unsigned long long)m + (unsigned long long)allo;
+      for (int n = 0; n < 300; n++) {
+        double u[CHS_NF], v1[CHS_NF], v2[CHS_NF], v12[CHS_NF], w[CHS_NF], zero[CHS_NF] = {0}, dZ1, dZ2;
+        double J1[CHS_NF + 3], J2[CHS_NF + 3], J12[CHS_NF + 3], Jw[CHS_NF + 3], J0[CHS_NF + 3];
+        chs_cell_env e;
+        random_cell(&seed, u, &e);
+        random_direction(&seed, u, v1, &dZ1);
+        random_direction(&seed, u, v2, &dZ2);
+        for (int b = 0; b < CHS_NF; b++) v12[b] = v1[b] + v2[b], w[b] = 2.0 * v1[b];
+        chs_react_jv(&r, &e, u, v1, dZ1, J1, J1 + CHS_NF);
+        chs_react_jv(&r, &e, u, v2, dZ2, J2, J2 + CHS_NF);
+        chs_react_jv(&r, &e, u, v12, dZ1 + dZ2, J12, J12 + CHS_NF);
+        chs_react_jv(&r, &e, u, w, 2.0 * dZ1, Jw, Jw + CHS_NF);
+        chs_react_jv(&r, &e, u, zero, 0.0, J0, J0 + CHS_NF);
+        double size[CHS_NF + 3] = {0};
+        for (int b = 0; b <= CHS_NF; b++) {
+          double vb[CHS_NF] = {0}, Jb[CHS_NF + 3];
+          if (b < CHS_NF) vb[b] = 1.0;
+          chs_react_jv(&r, &e, u, vb, b == CHS_NF, Jb, Jb + CHS_NF);
+          double scale = b < CHS_NF ? fabs(v1[b]) + fabs(v2[b]) : fabs(dZ1) + fabs(dZ2);
+          for (int a = 0; a < CHS_NF + 3; a++) size[a] += fabs(Jb[a]) * scale;
+        }
+        for (int a = 0; a < CHS_NF + 3; a++) {
+          cr_expect(J0[a] == 0.0, "config %d, cell %d: d%s = %g along zero", m, n, row_name(a), J0[a]);
+          cr_expect(Jw[a] == 2.0 * J1[a], "config %d, cell %d: d%s along 2v %.17g, 2 x along v %.17g", m, n,
+                    row_name(a), Jw[a], 2.0 * J1[a]);
+          cr_expect(fabs(J12[a] - (J1[a] + J2[a])) <= 1e-13 * size[a],
+                    "config %d, cell %d: d%s along v1 + v2 %.17g, sum %.17g (size %g)", m, n, row_name(a), J12[a],
+                    J1[a] + J2[a], size[a]);
+        }
+      }
+    }
 }
