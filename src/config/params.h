@@ -102,7 +102,7 @@
   E(solver, jacobian_product, "difference", "difference|analytic",                                 \
     "Jacobian-vector products inside GMRES: difference = CVODE's difference quotients of the "      \
     "right-hand side (faster: one fused right-hand side per product); analytic = the exact "        \
-    "derivative of the model (same steps and iterations, 1.5x the cost per product)")              \
+    "derivative of the model (about the same steps, 1.3-1.4x the cost per product)")              \
   /* ---- tissue (models/base.ini) ---- */                                                         \
   R(tissue, thickness, CHS_FROM_MODEL, 0.01, 100, "mm", "cartilage thickness H")                   \
   R(tissue, c0, CHS_FROM_MODEL, 1, 1e6, "cells/mm^3", "native chondrocyte density")                \
