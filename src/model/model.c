@@ -315,12 +315,17 @@ static void uptake_sums(const chs_model *m, double sums[S_N])
   sums[S_UPI_FP] = fp[CHS_F_CYTOKINE];
 }
 
-/* What the joint's equations read, from the totals over all ranks. */
-static chs_tissue_flows tissue_flows(const chs_model *m, const double sums[S_N])
+/* What the joint's equations read, from the totals over all ranks and the uptake of an
+ * intact native surface (native_uptake: growth factor, cytokine). The map is affine in the
+ * totals and the native uptakes, so with `derivative` (its constant parts dropped) it takes
+ * their derivatives to the inputs' derivatives (chs_model_jv). */
+static chs_tissue_flows tissue_flows(const chs_model *m, const double sums[S_N], const double native_uptake[2],
+                                     bool derivative)
 {
   const chs_grid *g = m->grid;
   /* The ledger counts real cells: a 2D slice stands for the whole lesion. */
   const double ps = g->phys_scale;
+  const double intact = derivative ? 0.0 : 1.0;
   return (chs_tissue_flows){
       .died = sums[S_DIED] * ps,
       .differentiated = sums[S_DIFF] * ps,
@@ -329,14 +334,21 @@ static chs_tissue_flows tissue_flows(const chs_model *m, const double sums[S_N])
       .donor_cells = sums[S_DONOR] * ps,
       /* Joint-level values per mm^2 of the joint's cartilage: the lesion weighs its real
        * area, the rest of the joint is like the simulated tissue around it. */
-      .damage = 1.0 - joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
-                                 g->domain_volume, m->k_native_mean) /
-                          m->k_native_mean,
+      .damage = intact - joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
+                                    g->domain_volume, intact * m->k_native_mean) /
+                             m->k_native_mean,
       .uptake_G = joint_mean(m->lesion_share, sums[S_UPG_FP], m->footprint_area, sums[S_UPG], m->surface_area,
-                             native_surface_uptake(m, CHS_F_GROWTH_FACTOR)),
+                             native_uptake[0]),
       .uptake_I = joint_mean(m->lesion_share, sums[S_UPI_FP], m->footprint_area, sums[S_UPI], m->surface_area,
-                             native_surface_uptake(m, CHS_F_CYTOKINE)),
+                             native_uptake[1]),
   };
+}
+
+/* The joint's inputs at the loaded state. */
+static chs_tissue_flows tissue_flows_now(const chs_model *m, const double sums[S_N])
+{
+  const double native[2] = {native_surface_uptake(m, CHS_F_GROWTH_FACTOR), native_surface_uptake(m, CHS_F_CYTOKINE)};
+  return tissue_flows(m, sums, native, false);
 }
 
 void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
@@ -357,7 +369,7 @@ void chs_model_rhs(chs_model *m, double t, const double *y, double *ydot)
   uptake_sums(m, sums);
   chs_par_sum(m->par, sums, S_N);
   /* Kept for the Jacobian-vector products at this state (chs_model_jv_setup). */
-  m->tf = tissue_flows(m, sums);
+  m->tf = tissue_flows_now(m, sums);
   m->tf_t = t;
   m->tf_y = y;
   if (m->npool_local) chs_joint_rhs(&m->joint, t, m->pools, &m->tf, m->marrow_rate, ydot + g->nlocal * CHS_NF);
@@ -385,7 +397,7 @@ chs_status chs_model_jv_setup(chs_model *m, double t, const double *y)
     react_and_sum(m, t, y, NULL, sums);
     uptake_sums(m, sums);
     chs_par_sum(m->par, sums, S_N);
-    m->tf = tissue_flows(m, sums);
+    m->tf = tissue_flows_now(m, sums);
     m->tf_t = t;
     m->tf_y = y;
   }
@@ -474,22 +486,9 @@ void chs_model_jv(chs_model *m, double t, const double *y, const double *v, doub
                       fp[CHS_F_GROWTH_FACTOR], fp[CHS_F_CYTOKINE]};
   chs_par_sum(m->par, sums, S_N);
   if (m->npool_local) {
-    /* The values the joint read (as chs_model_rhs builds them) and their derivatives:
-     * joint_mean is linear in its totals and its native value. */
-    const double ps = g->phys_scale;
-    const chs_tissue_flows dtf = {
-        .died = sums[S_DIED] * ps,
-        .differentiated = sums[S_DIFF] * ps,
-        .proliferated = sums[S_PROLIF] * ps,
-        .msc_tissue = sums[S_MSC] * ps,
-        .donor_cells = sums[S_DONOR] * ps,
-        .damage = -joint_mean(m->lesion_share, sums[S_COLL_FP], m->footprint_volume, sums[S_COLL],
-                              g->domain_volume, 0.0) / m->k_native_mean,
-        .uptake_G = joint_mean(m->lesion_share, sums[S_UPG_FP], m->footprint_area, sums[S_UPG], m->surface_area,
-                               native_surface_uptake_jv(m, CHS_F_GROWTH_FACTOR, dP[CHS_P_G])),
-        .uptake_I = joint_mean(m->lesion_share, sums[S_UPI_FP], m->footprint_area, sums[S_UPI], m->surface_area,
-                               native_surface_uptake_jv(m, CHS_F_CYTOKINE, dP[CHS_P_I])),
-    };
+    const double dnative[2] = {native_surface_uptake_jv(m, CHS_F_GROWTH_FACTOR, dP[CHS_P_G]),
+                               native_surface_uptake_jv(m, CHS_F_CYTOKINE, dP[CHS_P_I])};
+    const chs_tissue_flows dtf = tissue_flows(m, sums, dnative, true);
     chs_joint_rhs_jv(&m->joint, t, m->pools, &m->tf, dP, &dtf, Jv + g->nlocal * CHS_NF);
   }
 }

@@ -309,15 +309,37 @@ static void perturb_state(const chs_grid *g, double *y)
       }
 }
 
+/* The model on the decomposed grid and the single-domain model of the same configuration
+ * (whole grid on this rank), compared by global index. */
+typedef struct {
+  chs_par *p1;
+  chs_grid *g1;
+  chs_model *m, *m1;
+} model_pair;
+
+static model_pair model_pair_create(const chs_par *par, const chs_grid *g, int ndecomp)
+{
+  model_pair mp = {0};
+  single_domain(ndecomp, &mp.p1, &mp.g1);
+  chs_error_clear();
+  if (chs_model_create(&g_cfg, g, par, &mp.m) != CHS_OK) die("model");
+  if (chs_model_create(&g_cfg, mp.g1, mp.p1, &mp.m1) != CHS_OK) die("single-domain model");
+  return mp;
+}
+
+static void model_pair_destroy(model_pair *mp)
+{
+  chs_model_destroy(&mp->m);
+  chs_model_destroy(&mp->m1);
+  chs_grid_destroy(&mp->g1);
+  chs_par_destroy(&mp->p1);
+}
+
 static void check_model(const char *label, const chs_par *par, const chs_grid *g, int ndecomp)
 {
-  chs_par *p1 = NULL;
-  chs_grid *g1 = NULL;
-  single_domain(ndecomp, &p1, &g1);
-  chs_model *m = NULL, *m1 = NULL;
-  chs_error_clear();
-  if (chs_model_create(&g_cfg, g, par, &m) != CHS_OK) die("model");
-  if (chs_model_create(&g_cfg, g1, p1, &m1) != CHS_OK) die("single-domain model");
+  model_pair mp = model_pair_create(par, g, ndecomp);
+  chs_model *m = mp.m, *m1 = mp.m1;
+  const chs_grid *g1 = mp.g1;
   long n = chs_model_state_length(m), n1 = chs_model_state_length(m1);
   double *y = calloc((size_t)n, sizeof(double)), *yd = calloc((size_t)n, sizeof(double));
   double *y1 = calloc((size_t)n1, sizeof(double)), *yd1 = calloc((size_t)n1, sizeof(double));
@@ -369,10 +391,7 @@ static void check_model(const char *label, const chs_par *par, const chs_grid *g
   free(yd);
   free(y1);
   free(yd1);
-  chs_model_destroy(&m);
-  chs_model_destroy(&m1);
-  chs_grid_destroy(&g1);
-  chs_par_destroy(&p1);
+  model_pair_destroy(&mp);
 }
 
 /* ------------------------------------------------------------------ model Jv */
@@ -408,13 +427,9 @@ static void jv_state_and_direction(const chs_model *m, const chs_grid *g, double
 
 static void check_jv(const char *label, const chs_par *par, const chs_grid *g, int ndecomp)
 {
-  chs_par *p1 = NULL;
-  chs_grid *g1 = NULL;
-  single_domain(ndecomp, &p1, &g1);
-  chs_model *m = NULL, *m1 = NULL;
-  chs_error_clear();
-  if (chs_model_create(&g_cfg, g, par, &m) != CHS_OK) die("model");
-  if (chs_model_create(&g_cfg, g1, p1, &m1) != CHS_OK) die("single-domain model");
+  model_pair mp = model_pair_create(par, g, ndecomp);
+  chs_model *m = mp.m, *m1 = mp.m1;
+  const chs_grid *g1 = mp.g1;
   long n = chs_model_state_length(m), n1 = chs_model_state_length(m1);
   double *y = calloc((size_t)n, sizeof(double)), *v = calloc((size_t)n, sizeof(double));
   double *jv = calloc((size_t)n, sizeof(double)), *y1 = calloc((size_t)n1, sizeof(double));
@@ -504,10 +519,7 @@ static void check_jv(const char *label, const chs_par *par, const chs_grid *g, i
   free(ym);
   free(fp);
   free(fm);
-  chs_model_destroy(&m);
-  chs_model_destroy(&m1);
-  chs_grid_destroy(&g1);
-  chs_par_destroy(&p1);
+  model_pair_destroy(&mp);
 }
 
 /* ------------------------------------------------------------------ cases */
